@@ -1,0 +1,71 @@
+"""Plain data passed between the pipeline stages (fetch -> parse -> extract -> store).
+
+Timestamps are UTC ISO 8601 strings of the form ``2025-02-12T20:15:00Z`` so that they sort
+as text and SQLite's date functions read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Enclosure:
+    url: str
+    type: str | None = None
+    length: int | None = None
+
+
+@dataclass(slots=True)
+class ParsedEntry:
+    guid: str  # never empty: feed id, else link, else a content hash
+    url: str | None  # absolute, normalised
+    title: str | None
+    authors: list[str] = field(default_factory=list)
+    published_at: str | None = None
+    updated_at: str | None = None
+    summary: str | None = None  # sanitised HTML
+    content_html: str | None = None  # sanitised HTML
+    tags: list[str] = field(default_factory=list)
+    enclosures: list[Enclosure] = field(default_factory=list)
+    language: str | None = None
+    image_url: str | None = None
+
+
+@dataclass(slots=True)
+class ParsedFeed:
+    format: str  # e.g. "rss20", "atom10", "rss10", "json11" (feedparser's version names)
+    title: str | None = None
+    site_url: str | None = None
+    language: str | None = None
+    # publisher's hints for the poll interval, in seconds (RSS <ttl>, sy:updatePeriod/Frequency)
+    ttl_seconds: int | None = None
+    update_period_seconds: int | None = None
+    entries: list[ParsedEntry] = field(default_factory=list)
+    warning: str | None = None  # non-fatal problem the parser recovered from (feedparser "bozo")
+
+
+@dataclass(slots=True)
+class AdjacentLinks:
+    previous_url: str | None = None
+    previous_title: str | None = None
+    next_url: str | None = None
+    next_title: str | None = None
+
+
+@dataclass(slots=True)
+class Article:
+    """What extraction made of one article page."""
+
+    full_text: str | None = None
+    title: str | None = None
+    author: str | None = None
+    published_at: str | None = None
+    site_name: str | None = None
+    image_url: str | None = None
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    language: str | None = None
+    description: str | None = None
+    word_count: int = 0
+    adjacent: AdjacentLinks = field(default_factory=AdjacentLinks)
