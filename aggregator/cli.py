@@ -1,0 +1,169 @@
+"""Command line: `aggregator poll | run | serve | status | check`.
+
+Exit codes: 0 success; 1 the command ran but some feeds failed (each failure is recorded in the
+archive); 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from aggregator import __version__
+from aggregator.config import DEFAULT_DB_PATH, Config, ConfigError, load_config, resolve_config_path
+
+EXIT_FEED_ERRORS = 1
+EXIT_USAGE = 2
+
+
+class ConfigUsageError(click.UsageError):
+    """Shown as one line, exit code 2, no usage text (the problem is the file, not the command line)."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="AGGREGATOR_CONFIG",
+        default=None,
+        show_envvar=True,
+        help="Feeds and settings file.  [default: config/feeds.yaml]",
+    )
+    @click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="AGGREGATOR_DB",
+        default=str(DEFAULT_DB_PATH),
+        show_default=True,
+        show_envvar=True,
+        help="The archive (SQLite file), created when missing.",
+    )
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def read_config(config_path: Path | None) -> Config:
+    try:
+        return load_config(resolve_config_path(config_path))
+    except ConfigError as exc:
+        raise ConfigUsageError(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="aggregator")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="warning",
+    show_default=True,
+    envvar="AGGREGATOR_LOG_LEVEL",
+    help="How much to log to stderr.",
+)
+@click.option("--log-json", is_flag=True, envvar="AGGREGATOR_LOG_JSON", help="Log JSON lines instead of text.")
+def main(log_level: str, log_json: bool) -> None:
+    """Archive RSS, Atom and JSON feeds with the full text of every article, in SQLite."""
+    from aggregator.logs import setup_logging
+
+    setup_logging(log_level.upper(), json_lines=log_json)
+
+
+@main.command()
+@common_options
+def check(config_path: Path | None, db_path: Path) -> None:
+    """Validate the config file and list its feeds."""
+    config = read_config(config_path)
+    click.echo(f"{config.path}: OK, {len(config.feeds)} feeds")
+    for feed in config.feeds:
+        state = "" if feed.enabled else " (disabled)"
+        click.echo(f"  {feed.url}{state}")
+
+
+@main.command()
+@common_options
+@click.option("--feed", "feed_urls", multiple=True, metavar="URL", help="Poll only this feed (repeatable).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], quiet: bool) -> None:
+    """Poll every configured feed once, now, and archive what is new."""
+    from aggregator.pipeline import FeedReport, poll_once
+    from aggregator.store import Archive
+    from aggregator.urls import normalize_url
+
+    config = read_config(config_path)
+    feeds = list(config.feeds)
+    if feed_urls:
+        wanted = {normalize_url(u) for u in feed_urls}
+        feeds = [f for f in feeds if f.url in wanted]
+        missing = wanted - {f.url for f in feeds}
+        if missing:
+            names = ", ".join(sorted(map(str, missing)))
+            raise click.BadParameter(f"not in {config.path}: {names}", param_hint="--feed")
+    archive = Archive(db_path)
+    try:
+        with click.progressbar(
+            length=len(feeds), label="Polling feeds", file=sys.stderr if not quiet else _NullFile()
+        ) as bar:
+
+            def done(report: FeedReport) -> None:
+                bar.update(1)
+
+            reports = asyncio.run(poll_once(config, archive, feeds, on_done=done))
+    finally:
+        archive.close()
+    failed = [r for r in reports if r.error]
+    if not quiet:
+        new = sum(r.new_entries for r in reports)
+        extracted = sum(r.extracted for r in reports)
+        click.echo(
+            f"{len(reports)} feeds polled: {new} new entries, {extracted} articles extracted, "
+            f"{sum(len(r.extraction_errors) for r in reports)} extraction errors, {len(failed)} feeds failed"
+        )
+        for report in failed:
+            click.echo(f"  FAILED {report.url}: {report.error}", err=True)
+    if failed:
+        sys.exit(EXIT_FEED_ERRORS)
+
+
+@main.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def status(config_path: Path | None, db_path: Path, as_json: bool) -> None:
+    """Feed health: last poll, HTTP status, consecutive errors, next poll, entries."""
+    from aggregator.status import feed_health, format_table
+
+    if not db_path.exists():
+        raise click.UsageError(f"no archive at {db_path} (run 'aggregator poll' or 'aggregator run' first)")
+    rows = feed_health(db_path)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_table(rows))
+
+
+class _NullFile:
+    def write(self, _text: str) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

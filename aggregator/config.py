@@ -1,0 +1,247 @@
+"""Load and validate `config/feeds.yaml`.
+
+Errors name the file, line and feed they are about, so a user can fix the file without a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from aggregator.urls import normalize_url
+
+DEFAULT_CONFIG_PATH = Path("config/feeds.yaml")
+DEFAULT_DB_PATH = Path("archive.db")
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)?\s*$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3, "gib": 1024**3}
+
+
+class ConfigError(Exception):
+    """The configuration file cannot be used; the message says where and why."""
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from 90, "90s", "30m", "2h", "1d"."""
+    if isinstance(value, bool):
+        raise ValueError(f"invalid duration {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value).lower())
+        if not match:
+            raise ValueError(f"invalid duration {value!r} (use e.g. 90, 45s, 30m, 2h, 1d)")
+        unit = (match.group(2) or "s")[0]
+        seconds = float(match.group(1)) * _DURATION_UNITS[unit]
+    if seconds <= 0:
+        raise ValueError(f"duration must be positive, got {value!r}")
+    return seconds
+
+
+def parse_size(value: Any) -> int:
+    """Bytes from 1048576, "15MiB", "500kb"."""
+    if isinstance(value, bool):
+        raise ValueError(f"invalid size {value!r}")
+    if isinstance(value, int):
+        size = value
+    else:
+        match = _SIZE.match(str(value))
+        if not match:
+            raise ValueError(f"invalid size {value!r} (use e.g. 15MiB, 500kB, 1048576)")
+        size = int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
+    if size <= 0:
+        raise ValueError(f"size must be positive, got {value!r}")
+    return size
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+class Settings(BaseModel):
+    """The `settings:` block. Every key is optional."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    interval: Duration = 1800.0  # default seconds between polls of a feed
+    min_interval: Duration = 300.0
+    max_interval: Duration = 86400.0
+    full_text: bool = True  # fetch each new entry's article page and extract its text
+    timeout: Duration = 30.0  # whole request, headers and body
+    connect_timeout: Duration = 10.0
+    read_timeout: Duration = 20.0  # longest silence between two reads
+    max_feed_bytes: Size = 15 * 1024**2
+    max_page_bytes: Size = 15 * 1024**2
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    concurrency: int = Field(default=20, ge=1, le=1000)  # requests in flight overall
+    per_host_concurrency: int = Field(default=2, ge=1, le=100)
+    extract_workers: int | None = Field(default=None, ge=1, le=64)  # None: one per CPU core
+    extract_retries: int = Field(default=3, ge=0, le=100)  # later polls retry a failed extraction
+    user_agent: str | None = None
+    # Refuse loopback/private/link-local targets unless explicitly allowed (SSRF protection).
+    allow_private_networks: bool = False
+
+    @field_validator("user_agent")
+    @classmethod
+    def _non_empty_agent(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("user_agent must not be empty")
+        return value
+
+
+class FeedConfig(BaseModel):
+    """One entry of the `feeds:` list (a bare URL becomes `{url: ...}`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str
+    title: str | None = None
+    tags: tuple[str, ...] = ()
+    interval: Duration | None = None
+    full_text: bool | None = None
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        normal = normalize_url(value)
+        if normal is None or not re.match(r"^https?://", value.strip(), re.IGNORECASE):
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return normal
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(t.strip() for t in value.split(",") if t.strip())
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    settings: Settings
+    feeds: tuple[FeedConfig, ...]
+
+    def feed_interval(self, feed: FeedConfig) -> float:
+        return feed.interval if feed.interval is not None else self.settings.interval
+
+    def feed_full_text(self, feed: FeedConfig) -> bool:
+        return feed.full_text if feed.full_text is not None else self.settings.full_text
+
+
+def resolve_config_path(path: str | os.PathLike[str] | None) -> Path:
+    return Path(path or os.environ.get("AGGREGATOR_CONFIG") or DEFAULT_CONFIG_PATH)
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    try:
+        data = YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
+    except YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    if data is None:
+        data = CommentedMap()
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the file must be a mapping with 'settings' and 'feeds' keys")
+    unknown = [key for key in data if key not in ("settings", "feeds")]
+    if unknown:
+        raise ConfigError(
+            f"{path}:{_key_line(data, unknown[0])}: unknown top-level key {unknown[0]!r} "
+            "(expected 'settings' and 'feeds')"
+        )
+
+    raw_settings = data.get("settings") or {}
+    if not isinstance(raw_settings, dict):
+        raise ConfigError(f"{path}:{_key_line(data, 'settings')}: 'settings' must be a mapping")
+    try:
+        settings = Settings.model_validate(dict(raw_settings))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = str(error["loc"][0]) if error["loc"] else ""
+        line = _key_line(raw_settings, key) if key in raw_settings else _key_line(data, "settings")
+        raise ConfigError(f"{path}:{line}: settings.{key}: {_error_text(error, Settings)}") from None
+    if settings.min_interval > settings.max_interval:
+        raise ConfigError(f"{path}:{_key_line(data, 'settings')}: settings.min_interval exceeds max_interval")
+
+    raw_feeds = data.get("feeds")
+    if raw_feeds is None:
+        raw_feeds = CommentedSeq()
+    if not isinstance(raw_feeds, list):
+        raise ConfigError(f"{path}:{_key_line(data, 'feeds')}: 'feeds' must be a list")
+    feeds: list[FeedConfig] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(raw_feeds):
+        line = _item_line(raw_feeds, index)
+        feed = _parse_feed(item, index, line, path)
+        if feed.url in seen:
+            raise ConfigError(
+                f"{path}:{line}: feeds[{index}] {feed.url}: duplicate of the feed on line {seen[feed.url]}"
+            )
+        seen[feed.url] = line
+        feeds.append(feed)
+    return Config(path=path, settings=settings, feeds=tuple(feeds))
+
+
+def _parse_feed(item: Any, index: int, line: int, path: Path) -> FeedConfig:
+    label = f"feeds[{index}]"
+    if isinstance(item, str):
+        item = {"url": item}
+    if not isinstance(item, dict):
+        raise ConfigError(f"{path}:{line}: {label}: expected a URL or a mapping with 'url', got {item!r}")
+    if "url" in item:
+        label += f" {item['url']}"
+    try:
+        return FeedConfig.model_validate(dict(item))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = str(error["loc"][0]) if error["loc"] else ""
+        if isinstance(item, CommentedMap) and key in item:
+            line = _key_line(item, key)
+        what = f"missing '{key}'" if error["type"] == "missing" else f"{key}: {_error_text(error, FeedConfig)}"
+        raise ConfigError(f"{path}:{line}: {label}: {what}") from None
+
+
+def _error_text(error: Any, model: type[BaseModel]) -> str:
+    if error["type"] == "extra_forbidden":
+        return f"unknown key (known keys: {', '.join(model.model_fields)})"
+    # pydantic prefixes messages raised in validators with "Value error, "
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _key_line(mapping: Any, key: str) -> int:
+    try:
+        return mapping.lc.key(key)[0] + 1
+    except (AttributeError, KeyError, TypeError):
+        return 1
+
+
+def _item_line(seq: Any, index: int) -> int:
+    try:
+        return seq.lc.item(index)[0] + 1
+    except (AttributeError, KeyError, TypeError):
+        return 1

@@ -1,0 +1,180 @@
+"""Article extraction: trafilatura for text and metadata, our own parser for previous/next links.
+
+Extraction is CPU-bound and trafilatura is not thread-safe, so it runs in a pool of processes while
+the event loop keeps fetching. Workers are recycled to bound their memory growth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC
+from types import TracebackType
+
+import lxml.html
+import py3langid
+import trafilatura
+from dateutil import parser as dateparser
+from trafilatura.utils import load_html
+
+from aggregator.adjacent import find_adjacent
+from aggregator.models import Article
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_TASKS_PER_WORKER = 300
+_PUBLISHED_XPATH = (
+    "//meta[@property='article:published_time' or @name='article:published_time' "
+    "or @itemprop='datePublished' or @name='date' or @name='dc.date' or @name='DC.date.issued']/@content"
+)
+
+
+class ExtractionError(Exception):
+    pass
+
+
+def is_html(content_type: str | None) -> bool:
+    """A missing type is given the benefit of the doubt; anything else must say HTML."""
+    if not content_type:
+        return True
+    return content_type.split(";", 1)[0].strip().lower() in _HTML_TYPES
+
+
+def extract_article(body: bytes, url: str) -> Article:
+    """Text, metadata and adjacent-post links of one article page. Runs in a worker process."""
+    tree = load_html(body)
+    if tree is None:
+        raise ExtractionError("page could not be parsed as HTML")
+    adjacent = find_adjacent(tree, url)
+    published = _published_from_meta(tree)
+    _wrap_orphan_list_items(tree)
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        deduplicate=False,
+    )
+    if document is None or not (document.text or "").strip():
+        raise ExtractionError("no article text found on the page")
+    text = document.text.strip()
+    language = _language(tree, text)
+    if published is None and document.date:
+        # trafilatura gives the day only; midnight UTC keeps the column one sortable format
+        published = f"{document.date[:10]}T00:00:00Z"
+    return Article(
+        full_text=text,
+        title=document.title or None,
+        author=document.author or None,
+        published_at=published,
+        site_name=document.sitename or None,
+        image_url=document.image or None,
+        categories=list(document.categories or []),
+        tags=list(document.tags or []),
+        language=language,
+        description=document.description or None,
+        word_count=len(text.split()),
+        adjacent=adjacent,
+    )
+
+
+def _wrap_orphan_list_items(tree: lxml.html.HtmlElement) -> None:
+    """Put <li> elements that have no list parent into a <ul>.
+
+    Browsers render them as list items, but trafilatura drops them, losing article text
+    (the reference page of this project has such a list).
+    """
+    for item in list(tree.iter("li")):
+        parent = item.getparent()
+        if parent is None or parent.tag in ("ul", "ol", "menu", "dir"):
+            continue
+        wrapper = lxml.html.Element("ul")
+        parent.insert(parent.index(item), wrapper)
+        current: lxml.html.HtmlElement | None = item
+        while current is not None and current.tag == "li":
+            following = current.getnext()
+            tail = current.tail
+            wrapper.append(current)
+            if tail and tail.strip():
+                break
+            current = following
+
+
+def _published_from_meta(tree: lxml.html.HtmlElement) -> str | None:
+    for value in tree.xpath(_PUBLISHED_XPATH):
+        try:
+            when = dateparser.isoparse(value.strip())
+        except (ValueError, OverflowError):
+            continue
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None
+
+
+def _language(tree: lxml.html.HtmlElement, text: str) -> str | None:
+    """The page's language: detected from the text, else the declared one."""
+    declared = (tree.get("lang") or "").split("-")[0].lower() or None
+    if len(text) >= 200:
+        detected, _score = py3langid.classify(text)
+        return detected
+    return declared
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # forkserver: workers start from a small clean process (no event loop or sockets inherited),
+    # with the heavy imports done once in the server.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["aggregator.extract"])
+    return context
+
+
+class Extractor:
+    """Async front of the worker pool."""
+
+    def __init__(self, workers: int | None = None, timeout: float = 120.0) -> None:
+        self._workers = workers or os.cpu_count() or 1
+        self._timeout = timeout
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self._workers, mp_context=_pool_context(), max_tasks_per_child=_TASKS_PER_WORKER
+        )
+
+    async def __aenter__(self) -> Extractor:
+        self._pool = self._new_pool()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    async def extract(self, body: bytes, url: str) -> Article:
+        """Raises ExtractionError with a readable reason when the page yields no article."""
+        if self._pool is None:
+            raise RuntimeError("Extractor used outside 'async with'")
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(self._pool, extract_article, body, url)
+            return await asyncio.wait_for(future, self._timeout)
+        except ExtractionError:
+            raise
+        except TimeoutError:
+            raise ExtractionError(f"extraction took longer than {self._timeout:g} s") from None
+        except BrokenProcessPool:
+            # A worker died (crash in native code or killed for memory): start a fresh pool.
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            raise ExtractionError("extraction worker crashed on this page") from None
+        except Exception as exc:  # trafilatura/lxml failures on hostile pages must not stop a poll
+            raise ExtractionError(f"extraction failed: {type(exc).__name__}: {exc}") from None

@@ -1,0 +1,106 @@
+"""Which network addresses the archiver may connect to (SSRF protection).
+
+Checked on the resolved address at connect time (so DNS rebinding cannot slip through) and for IP
+literals before a request; the fetcher applies it to every redirect hop as well.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import Any
+
+from aiohttp.abc import ResolveResult
+from aiohttp.resolver import ThreadedResolver
+
+# Ranges that `ipaddress`'s is_private/is_global flags do not settle on their own.
+_EXTRA_BLOCKED = [
+    ipaddress.ip_network("100.64.0.0/10"),  # carrier-grade NAT
+    ipaddress.ip_network("192.0.0.0/24"),
+    ipaddress.ip_network("198.18.0.0/15"),  # benchmarking
+    ipaddress.ip_network("64:ff9b::/96"),  # NAT64, embeds IPv4
+    ipaddress.ip_network("64:ff9b:1::/48"),
+]
+
+
+class BlockedAddressError(OSError):
+    """The target resolves to an address the settings do not allow."""
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if address.sixtofour:
+        return address.sixtofour
+    if address.teredo:
+        return address.teredo[1]
+    if address in ipaddress.ip_network("64:ff9b::/96"):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def is_public_address(value: str) -> bool:
+    """True only for globally routable unicast addresses (embedded IPv4 checked too)."""
+    try:
+        address = ipaddress.ip_address(value.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None and not is_public_address(str(embedded)):
+            return False
+    if any(address in network for network in _EXTRA_BLOCKED if network.version == address.version):
+        return False
+    return address.is_global and not address.is_multicast
+
+
+def parse_ip_literal(host: str) -> str | None:
+    """The canonical address if `host` is an IP literal in any form browsers accept, else None.
+
+    inet_aton accepts the octal ("0177.0.0.1"), hex ("0x7f.1") and decimal ("2130706433") forms
+    that have been used to slip past string checks.
+    """
+    host = host.strip("[]")
+    try:
+        return str(ipaddress.ip_address(host.split("%", 1)[0]))
+    except ValueError:
+        pass
+    if host and all(ch in "0123456789abcdefxABCDEFX." for ch in host):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def check_host(host: str, allow_private: bool) -> None:
+    """Raise BlockedAddressError for an IP-literal host that is not allowed."""
+    if allow_private:
+        return
+    literal = parse_ip_literal(host)
+    if literal is not None and not is_public_address(literal):
+        raise BlockedAddressError(f"refused to connect to non-public address {literal}")
+    if host.lower().rstrip(".") in ("localhost", "localhost.localdomain") or host.lower().endswith(
+        ".localhost"
+    ):
+        raise BlockedAddressError(f"refused to connect to {host}")
+
+
+class GuardedResolver(ThreadedResolver):
+    """Resolver that drops non-public addresses unless private networks are allowed."""
+
+    def __init__(self, allow_private: bool, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._allow_private = allow_private
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await super().resolve(host, port, family)
+        if self._allow_private:
+            return results
+        allowed = [r for r in results if is_public_address(r["host"])]
+        if not allowed:
+            addresses = ", ".join(sorted({r["host"] for r in results}))
+            raise BlockedAddressError(f"refused: {host} resolves to non-public address {addresses}")
+        return allowed

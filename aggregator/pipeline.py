@@ -1,0 +1,217 @@
+"""One poll of one feed, end to end: fetch -> parse -> store -> fetch articles -> extract -> store.
+
+Every failure is caught at the level of the feed or the article and recorded; nothing a server
+sends can stop the other feeds of a run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from aggregator.config import Config, FeedConfig
+from aggregator.extract import ExtractionError, Extractor, is_html
+from aggregator.fetch import PAGE_ACCEPT, Fetcher, FetchResult
+from aggregator.models import ParsedFeed
+from aggregator.parse import FeedParseError, parse_feed
+from aggregator.schedule import Bounds, at, cache_lifetime, error_delay, success_delay, with_jitter
+from aggregator.store import Archive, PendingArticle, PollRecord
+
+log = logging.getLogger("aggregator.poll")
+
+
+@dataclass(slots=True)
+class FeedReport:
+    feed_id: int
+    url: str
+    http_status: int | None = None
+    error: str | None = None
+    new_entries: int = 0
+    updated_entries: int = 0
+    not_modified: bool = False
+    unchanged_body: bool = False
+    extracted: int = 0
+    extraction_errors: list[str] = field(default_factory=list)
+    duration_ms: int = 0
+
+
+class Poller:
+    """Polls feeds with one shared fetcher and extractor, writing to one archive."""
+
+    def __init__(self, config: Config, archive: Archive, fetcher: Fetcher, extractor: Extractor) -> None:
+        self.config = config
+        self.archive = archive
+        self.fetcher = fetcher
+        self.extractor = extractor
+        self.feed_ids = archive.sync_feeds(config)
+
+    def bounds(self, feed: FeedConfig) -> Bounds:
+        settings = self.config.settings
+        return Bounds(self.config.feed_interval(feed), settings.min_interval, settings.max_interval)
+
+    async def poll_feed(self, feed: FeedConfig) -> FeedReport:
+        feed_id = self.feed_ids[feed.url]
+        state = self.archive.feed_state(feed_id)
+        started_at = _now()
+        started = time.monotonic()
+        report = FeedReport(feed_id=feed_id, url=state.url)
+
+        fetched = await self.fetcher.fetch(state.url, etag=state.etag, last_modified=state.last_modified)
+        report.http_status = fetched.status
+        parsed: ParsedFeed | None = None
+        body_sha256: str | None = None
+        error = fetched.error
+        if error is None and fetched.not_modified:
+            report.not_modified = True
+        elif error is None:
+            body = fetched.body or b""
+            body_sha256 = hashlib.sha256(body).hexdigest()
+            if body_sha256 == state.body_sha256:
+                # Same bytes as last time (server without conditional GET): nothing to parse.
+                report.unchanged_body = True
+            else:
+                try:
+                    parsed = await asyncio.to_thread(
+                        parse_feed,
+                        body,
+                        fetched.url,
+                        fetched.headers.get("content-type"),
+                        fetched.headers.get("content-location"),
+                    )
+                except FeedParseError as exc:
+                    error = str(exc)
+        if parsed is not None:
+            counts = self.archive.store_entries(feed_id, parsed.entries)
+            report.new_entries, report.updated_entries = counts.new, counts.updated
+
+        if error is None and state.full_text:
+            pending = self.archive.pending_articles(feed_id, self.config.settings.extract_retries)
+            await self._extract_all(pending, report)
+
+        report.error = error
+        report.duration_ms = int((time.monotonic() - started) * 1000)
+        bounds = self.bounds(feed)
+        if error is None:
+            delay = success_delay(
+                bounds,
+                parsed.ttl_seconds if parsed else None,
+                parsed.update_period_seconds if parsed else None,
+                cache_lifetime(fetched.headers),
+            )
+        else:
+            delay = error_delay(bounds, state.error_count + 1, fetched.retry_after_seconds)
+        self.archive.record_poll(
+            PollRecord(
+                feed_id=feed_id,
+                started_at=started_at,
+                duration_ms=report.duration_ms,
+                http_status=fetched.status,
+                bytes=len(fetched.body or b""),
+                new_entries=report.new_entries,
+                updated_entries=report.updated_entries,
+                extracted=report.extracted,
+                not_modified=report.not_modified,
+                error=error,
+                final_url=fetched.url if fetched.url != state.url else None,
+                permanent_redirect=fetched.permanent_redirect,
+            ),
+            parsed=parsed,
+            etag=fetched.headers.get("etag"),
+            last_modified=fetched.headers.get("last-modified"),
+            body_sha256=body_sha256,
+            next_poll_at=at(with_jitter(delay)),
+        )
+        _log_report(report)
+        return report
+
+    def record_crash(self, feed: FeedConfig, exc: Exception) -> FeedReport:
+        feed_id = self.feed_ids[feed.url]
+        error = f"internal error: {type(exc).__name__}: {exc}"
+        state = self.archive.feed_state(feed_id)
+        self.archive.record_poll(
+            PollRecord(feed_id=feed_id, started_at=_now(), duration_ms=0, error=error),
+            next_poll_at=at(error_delay(self.bounds(feed), state.error_count + 1)),
+        )
+        return FeedReport(feed_id=feed_id, url=state.url, error=error)
+
+    async def _extract_all(self, pending: Sequence[PendingArticle], report: FeedReport) -> None:
+        results = await asyncio.gather(*(self._extract_one(article) for article in pending))
+        for ok, message in results:
+            if ok:
+                report.extracted += 1
+            else:
+                report.extraction_errors.append(message)
+
+    async def _extract_one(self, pending: PendingArticle) -> tuple[bool, str]:
+        page = await self.fetcher.fetch(
+            pending.url, accept=PAGE_ACCEPT, max_bytes=self.config.settings.max_page_bytes
+        )
+        error = _page_problem(page)
+        if error is None:
+            try:
+                article = await self.extractor.extract(page.body or b"", page.url)
+            except ExtractionError as exc:
+                error = str(exc)
+            else:
+                self.archive.store_article(pending.entry_id, article, page.url)
+                return True, pending.url
+        self.archive.store_extraction_error(pending.entry_id, error)
+        return False, f"{pending.url}: {error}"
+
+
+def _page_problem(page: FetchResult) -> str | None:
+    if page.error is not None:
+        return f"article page: {page.error}"
+    content_type = page.headers.get("content-type")
+    if not is_html(content_type):
+        return f"article page is not HTML but {content_type.split(';')[0]}" if content_type else None
+    if not page.body:
+        return "article page is empty"
+    return None
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _log_report(report: FeedReport) -> None:
+    if report.error:
+        log.warning(
+            "poll %s status=%s error=%r duration_ms=%d", report.url, report.http_status, report.error,
+            report.duration_ms,
+        )
+    else:
+        log.info(
+            "poll %s status=%s new=%d updated=%d extracted=%d extraction_errors=%d duration_ms=%d%s",
+            report.url, report.http_status, report.new_entries, report.updated_entries, report.extracted,
+            len(report.extraction_errors), report.duration_ms, " (not modified)" if report.not_modified else "",
+        )
+
+
+async def poll_once(
+    config: Config,
+    archive: Archive,
+    feeds: Sequence[FeedConfig] | None = None,
+    on_done: Callable[[FeedReport], None] | None = None,
+) -> list[FeedReport]:
+    """Poll the given (default: every enabled) feed once, concurrently."""
+    selected = [f for f in (feeds if feeds is not None else config.feeds) if f.enabled]
+    async with Fetcher(config.settings) as fetcher, Extractor(config.settings.extract_workers) as extractor:
+        poller = Poller(config, archive, fetcher, extractor)
+
+        async def one(feed: FeedConfig) -> FeedReport:
+            try:
+                report = await poller.poll_feed(feed)
+            except Exception as exc:  # a bug met by one feed is recorded, the others go on
+                log.exception("poll %s failed", feed.url)
+                report = poller.record_crash(feed, exc)
+            if on_done is not None:
+                on_done(report)
+            return report
+
+        return list(await asyncio.gather(*(one(feed) for feed in selected)))

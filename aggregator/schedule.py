@@ -1,0 +1,63 @@
+"""When to poll a feed next: the configured interval, the publisher's hints, and error backoff."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    interval: float  # the feed's configured interval
+    min_interval: float
+    max_interval: float
+
+
+def cache_lifetime(headers: dict[str, str], now: datetime | None = None) -> float | None:
+    """Seconds the server says the response stays fresh (Cache-Control max-age, else Expires)."""
+    match = _MAX_AGE.search(headers.get("cache-control", ""))
+    if match:
+        return float(match.group(1))
+    expires = headers.get("expires")
+    if expires:
+        try:
+            when = email.utils.parsedate_to_datetime(expires)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return None
+
+
+def success_delay(bounds: Bounds, *hints: float | None) -> float:
+    """Delay after a good poll. Publisher hints (ttl, sy:updatePeriod, max-age) only lengthen it."""
+    delay = bounds.interval
+    for hint in hints:
+        if hint is not None and hint > delay:
+            delay = hint
+    return min(max(delay, bounds.min_interval), bounds.max_interval)
+
+
+def error_delay(bounds: Bounds, consecutive_errors: int, retry_after: float | None = None) -> float:
+    """Exponential backoff from the interval, capped at max_interval; Retry-After wins when longer."""
+    exponent = max(0, consecutive_errors - 1)
+    delay = min(bounds.interval * (2 ** min(exponent, 20)), bounds.max_interval)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, bounds.max_interval * 7))
+    return max(delay, bounds.min_interval if retry_after is None else 0.0)
+
+
+def with_jitter(delay: float, fraction: float = 0.1, rng: random.Random | None = None) -> float:
+    """Spread polls so feeds configured together do not all fire in the same second."""
+    return delay * (1 + (rng or random).uniform(-fraction, fraction))
+
+
+def at(delay: float, now: datetime | None = None) -> str:
+    when = (now or datetime.now(UTC)) + timedelta(seconds=delay)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")

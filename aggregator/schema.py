@@ -1,0 +1,198 @@
+"""Archive schema and its migrations.
+
+The schema version lives in `PRAGMA user_version`; `schema_migrations` records when each step ran.
+Migrations only ever add: an archive written by an older version opens in a newer one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlite_utils
+
+FTS_TABLE = "entries_fts"
+FTS_COLUMNS = ("title", "summary", "full_text")
+# remove_diacritics 2 folds umlauts and accents, so "uberschwemmung" finds "Überschwemmung" too.
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+
+
+def _create_v1(db: sqlite_utils.Database) -> None:
+    db["feeds"].create(
+        {
+            "id": int,
+            "url": str,
+            "config_url": str,
+            "title": str,
+            "config_title": str,
+            "site_url": str,
+            "format": str,
+            "language": str,
+            "tags": str,
+            "active": int,
+            "full_text": int,
+            "interval_seconds": int,
+            "ttl_seconds": int,
+            "update_period_seconds": int,
+            "etag": str,
+            "last_modified": str,
+            "body_sha256": str,
+            "added_at": str,
+            "last_polled_at": str,
+            "last_success_at": str,
+            "next_poll_at": str,
+            "last_status": int,
+            "last_error": str,
+            "error_count": int,
+            "last_new_entry_at": str,
+            "parse_warning": str,
+        },
+        pk="id",
+        not_null={"url"},
+        defaults={"error_count": 0, "active": 1, "full_text": 1},
+    )
+    db["feeds"].create_index(["url"], unique=True)
+    db["feeds"].create_index(["config_url"])
+    db["feeds"].create_index(["next_poll_at"])
+
+    db["entries"].create(
+        {
+            "id": int,
+            "feed_id": int,
+            "guid": str,
+            "url": str,
+            "canonical_url": str,
+            "title": str,
+            "author": str,
+            "published_at": str,
+            "updated_at": str,
+            "summary": str,
+            "content_html": str,
+            "full_text": str,
+            "full_text_source": str,
+            "description": str,
+            "language": str,
+            "image_url": str,
+            "site_name": str,
+            "word_count": int,
+            "first_seen_at": str,
+            "changed_at": str,
+            "content_hash": str,
+            "extracted_at": str,
+            "extraction_error": str,
+            "extraction_attempts": int,
+            "previous_url": str,
+            "next_url": str,
+            "previous_title": str,
+            "next_title": str,
+            "previous_id": int,
+            "next_id": int,
+        },
+        pk="id",
+        not_null={"feed_id", "guid", "first_seen_at"},
+        defaults={"extraction_attempts": 0, "word_count": 0},
+        foreign_keys=[
+            ("feed_id", "feeds", "id"),
+            ("previous_id", "entries", "id"),
+            ("next_id", "entries", "id"),
+        ],
+    )
+    entries = db["entries"]
+    entries.create_index(["feed_id", "guid"], unique=True)
+    entries.create_index(["published_at"])
+    entries.create_index(["feed_id", "published_at"])
+    entries.create_index(["first_seen_at"])
+    entries.create_index(["url"])
+    entries.create_index(["canonical_url"])
+    entries.create_index(["previous_url"])
+    entries.create_index(["next_url"])
+    entries.create_index(["previous_id"])
+    entries.create_index(["next_id"])
+    entries.create_index(["language"])
+    entries.create_index(["author"])
+
+    db["tags"].create({"id": int, "name": str}, pk="id", not_null={"name"})
+    db["tags"].create_index(["name"], unique=True)
+    db["entry_tags"].create(
+        {"entry_id": int, "tag_id": int, "source": str},
+        pk=("entry_id", "tag_id"),
+        foreign_keys=[("entry_id", "entries", "id"), ("tag_id", "tags", "id")],
+    )
+    db["entry_tags"].create_index(["tag_id"])
+
+    db["enclosures"].create(
+        {"id": int, "entry_id": int, "url": str, "type": str, "length": int},
+        pk="id",
+        not_null={"entry_id", "url"},
+        foreign_keys=[("entry_id", "entries", "id")],
+    )
+    db["enclosures"].create_index(["entry_id", "url"], unique=True)
+
+    db["polls"].create(
+        {
+            "id": int,
+            "feed_id": int,
+            "started_at": str,
+            "duration_ms": int,
+            "http_status": int,
+            "bytes": int,
+            "not_modified": int,
+            "new_entries": int,
+            "updated_entries": int,
+            "extracted": int,
+            "final_url": str,
+            "error": str,
+        },
+        pk="id",
+        not_null={"feed_id", "started_at"},
+        foreign_keys=[("feed_id", "feeds", "id")],
+    )
+    db["polls"].create_index(["feed_id", "started_at"])
+    db["polls"].create_index(["started_at"])
+
+    entries.enable_fts(list(FTS_COLUMNS), fts_version="FTS5", create_triggers=True, tokenize=FTS_TOKENIZE)
+    # sqlite-utils' update trigger re-indexes a row on any update; resolving a previous/next link
+    # or counting an extraction attempt must not rewrite the full-text index.
+    columns = ", ".join(f'"{c}"' for c in FTS_COLUMNS)
+    old = ", ".join(f'old."{c}"' for c in FTS_COLUMNS)
+    new = ", ".join(f'new."{c}"' for c in FTS_COLUMNS)
+    db.execute("DROP TRIGGER IF EXISTS entries_au")
+    db.execute(
+        f"""CREATE TRIGGER entries_au AFTER UPDATE OF {columns} ON entries BEGIN
+  INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, {columns}) VALUES('delete', old.rowid, {old});
+  INSERT INTO {FTS_TABLE} (rowid, {columns}) VALUES (new.rowid, {new});
+END"""
+    )
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
+    (1, "feeds, entries, tags, enclosures, polls, FTS5 over entries", _create_v1),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Bring the database to SCHEMA_VERSION; returns the version it had before."""
+    current = db.execute("PRAGMA user_version").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"{db.conn}: archive schema version {current} is newer than this program ({SCHEMA_VERSION}); "
+            "upgrade aggregator"
+        )
+    if current == SCHEMA_VERSION:
+        return current
+    with db.conn:
+        # BEGIN IMMEDIATE: two processes starting at once must not both migrate.
+        db.execute("BEGIN IMMEDIATE")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if not db["schema_migrations"].exists():
+            db["schema_migrations"].create({"version": int, "description": str, "applied_at": str}, pk="version")
+        for step, description, apply in MIGRATIONS:
+            if step <= version:
+                continue
+            apply(db)
+            db["schema_migrations"].insert(
+                {"version": step, "description": description, "applied_at": datetime.now(UTC).isoformat()}
+            )
+            db.execute(f"PRAGMA user_version = {step}")
+    return current

@@ -1,0 +1,49 @@
+"""Feed health, as rows for `aggregator status` (table or JSON)."""
+
+from __future__ import annotations
+
+import os
+
+import sqlite_utils
+
+_HEALTH_SQL = """
+SELECT f.id, COALESCE(f.config_title, f.title) AS title, f.url, f.active, f.last_polled_at, f.last_status,
+       f.error_count, f.last_error, f.next_poll_at, f.last_new_entry_at,
+       (SELECT COUNT(*) FROM entries e WHERE e.feed_id = f.id) AS entries,
+       (SELECT COUNT(*) FROM entries e WHERE e.feed_id = f.id AND e.extraction_error IS NOT NULL
+            AND e.extracted_at IS NULL) AS extraction_errors
+FROM feeds f ORDER BY f.error_count DESC, f.id
+"""
+
+
+def feed_health(db_path: str | os.PathLike[str]) -> list[dict[str, object]]:
+    db = sqlite_utils.Database(db_path)
+    try:
+        return list(db.query(_HEALTH_SQL))
+    finally:
+        db.close()
+
+
+def format_table(rows: list[dict[str, object]]) -> str:
+    columns = [
+        ("id", "ID"),
+        ("title", "FEED"),
+        ("last_polled_at", "LAST POLL"),
+        ("last_status", "HTTP"),
+        ("error_count", "ERRORS"),
+        ("next_poll_at", "NEXT POLL"),
+        ("entries", "ENTRIES"),
+        ("last_new_entry_at", "LAST NEW"),
+    ]
+    cells = [[h for _, h in columns]]
+    for row in rows:
+        title = str(row["title"] or row["url"])
+        cells.append(
+            [title[:40] if key == "title" else ("" if row[key] is None else str(row[key])) for key, _ in columns]
+        )
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in cells]
+    for row in rows:
+        if row["last_error"]:
+            lines.append(f"! {row['url']}: {row['last_error']}")
+    return "\n".join(lines)

@@ -1,0 +1,379 @@
+"""The archive: one SQLite file written through sqlite-utils.
+
+Every write is a short transaction, so Datasette can read while the poller writes (WAL mode).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlite_utils
+
+from aggregator.config import Config
+from aggregator.models import Article, ParsedEntry, ParsedFeed
+from aggregator.sanitize import html_to_text
+from aggregator.schema import FTS_TABLE, migrate
+
+BUSY_TIMEOUT_MS = 15000
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(slots=True)
+class FeedState:
+    id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    body_sha256: str | None
+    full_text: bool
+    error_count: int
+
+
+@dataclass(slots=True)
+class PendingArticle:
+    entry_id: int
+    url: str
+
+
+@dataclass(slots=True)
+class PollRecord:
+    feed_id: int
+    started_at: str
+    duration_ms: int
+    http_status: int | None = None
+    bytes: int = 0
+    new_entries: int = 0
+    updated_entries: int = 0
+    extracted: int = 0
+    not_modified: bool = False
+    error: str | None = None
+    final_url: str | None = None
+    permanent_redirect: str | None = None
+
+
+@dataclass(slots=True)
+class StoreCounts:
+    new: int = 0
+    updated: int = 0
+
+
+class Archive:
+    """The archive database; one instance per process."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        self.db = sqlite_utils.Database(self.path)
+        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.enable_wal()
+        # WAL makes NORMAL durable against crashes of this process; only power loss can lose the tail.
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        migrate(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- feeds ---------------------------------------------------------------------------------
+
+    def sync_feeds(self, config: Config) -> dict[str, int]:
+        """Make sure every configured feed has a row; returns config URL -> feed id.
+
+        A feed is recognised by the URL in the config even after a permanent redirect moved it.
+        """
+        ids: dict[str, int] = {}
+        now = utcnow()
+        with self.db.conn:
+            for feed in config.feeds:
+                row = self.db.execute(
+                    "SELECT id FROM feeds WHERE config_url = ? OR url = ? ORDER BY config_url = ? DESC LIMIT 1",
+                    [feed.url, feed.url, feed.url],
+                ).fetchone()
+                values = {
+                    "config_url": feed.url,
+                    "config_title": feed.title,
+                    "tags": json.dumps(list(feed.tags)),
+                    "interval_seconds": int(config.feed_interval(feed)),
+                    "full_text": int(config.feed_full_text(feed)),
+                    "active": int(feed.enabled),
+                }
+                if row is None:
+                    self.db["feeds"].insert({"url": feed.url, "added_at": now, **values})
+                    ids[feed.url] = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
+                else:
+                    self.db["feeds"].update(row[0], values)
+                    ids[feed.url] = row[0]
+        return ids
+
+    def feed_state(self, feed_id: int) -> FeedState:
+        row = self.db.execute(
+            "SELECT id, url, etag, last_modified, body_sha256, full_text, error_count FROM feeds WHERE id = ?",
+            [feed_id],
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"no feed with id {feed_id}")
+        return FeedState(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6] or 0)
+
+    def record_poll(
+        self,
+        poll: PollRecord,
+        *,
+        parsed: ParsedFeed | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        body_sha256: str | None = None,
+        next_poll_at: str | None = None,
+    ) -> None:
+        """Log one fetch of a feed in `polls` and update the feed's health columns."""
+        feed_values: dict[str, object] = {
+            "last_polled_at": poll.started_at,
+            "last_status": poll.http_status,
+            "last_error": poll.error,
+        }
+        if next_poll_at is not None:
+            feed_values["next_poll_at"] = next_poll_at
+        if poll.error is None:
+            feed_values["error_count"] = 0
+            feed_values["last_success_at"] = poll.started_at
+            if not poll.not_modified:
+                feed_values["etag"] = etag
+                feed_values["last_modified"] = last_modified
+                feed_values["body_sha256"] = body_sha256
+        if poll.new_entries:
+            feed_values["last_new_entry_at"] = poll.started_at
+        if poll.permanent_redirect:
+            feed_values["url"] = poll.permanent_redirect
+        if parsed is not None:
+            feed_values.update(
+                {
+                    "title": parsed.title,
+                    "site_url": parsed.site_url,
+                    "format": parsed.format,
+                    "language": parsed.language,
+                    "ttl_seconds": parsed.ttl_seconds,
+                    "update_period_seconds": parsed.update_period_seconds,
+                    "parse_warning": parsed.warning,
+                }
+            )
+        with self.db.conn:
+            if poll.error is not None:
+                self.db.execute(
+                    "UPDATE feeds SET error_count = COALESCE(error_count, 0) + 1 WHERE id = ?", [poll.feed_id]
+                )
+            self.db["feeds"].update(poll.feed_id, feed_values)
+            self.db["polls"].insert(
+                {
+                    "feed_id": poll.feed_id,
+                    "started_at": poll.started_at,
+                    "duration_ms": poll.duration_ms,
+                    "http_status": poll.http_status,
+                    "bytes": poll.bytes,
+                    "not_modified": int(poll.not_modified),
+                    "new_entries": poll.new_entries,
+                    "updated_entries": poll.updated_entries,
+                    "extracted": poll.extracted,
+                    "final_url": poll.final_url,
+                    "error": poll.error,
+                }
+            )
+
+    # -- entries -------------------------------------------------------------------------------
+
+    def store_entries(self, feed_id: int, entries: Iterable[ParsedEntry]) -> StoreCounts:
+        """Insert new entries and update changed ones, in one transaction. Idempotent."""
+        counts = StoreCounts()
+        now = utcnow()
+        with self.db.conn:
+            for entry in entries:
+                content_hash = _entry_hash(entry)
+                row = self.db.execute(
+                    "SELECT id, content_hash, url FROM entries WHERE feed_id = ? AND guid = ?",
+                    [feed_id, entry.guid],
+                ).fetchone()
+                values = _entry_values(entry)
+                if row is None:
+                    values.update(
+                        feed_id=feed_id,
+                        guid=entry.guid,
+                        first_seen_at=now,
+                        content_hash=content_hash,
+                        extraction_attempts=0,
+                    )
+                    values.update(_feed_text(entry))
+                    self.db["entries"].insert(values)
+                    entry_id = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
+                    counts.new += 1
+                elif row[1] != content_hash:
+                    entry_id = row[0]
+                    values.update(content_hash=content_hash, changed_at=now)
+                    if row[2] != entry.url:
+                        # a new link means a new page to extract
+                        values.update(extracted_at=None, extraction_attempts=0, canonical_url=None)
+                    self.db["entries"].update(entry_id, values)
+                    self.db.execute(
+                        "UPDATE entries SET full_text = :text, word_count = :words "
+                        "WHERE id = :id AND full_text_source IS NOT 'page'",
+                        {"id": entry_id, **_feed_text(entry, prefixed=False)},
+                    )
+                    counts.updated += 1
+                else:
+                    continue
+                self._set_tags(entry_id, entry.tags, "feed")
+                self._set_enclosures(entry_id, entry)
+        return counts
+
+    def pending_articles(self, feed_id: int, max_attempts: int) -> list[PendingArticle]:
+        """Entries whose article page still needs extracting (new, or failed fewer than max_attempts)."""
+        rows = self.db.execute(
+            "SELECT id, url FROM entries WHERE feed_id = ? AND extracted_at IS NULL AND url IS NOT NULL "
+            "AND extraction_attempts < ? ORDER BY published_at, id",
+            [feed_id, max_attempts],
+        ).fetchall()
+        return [PendingArticle(row[0], row[1]) for row in rows]
+
+    def store_article(self, entry_id: int, article: Article, final_url: str | None) -> None:
+        """Save an extracted article and link it to its archived neighbours (both directions)."""
+        adjacent = article.adjacent
+        values: dict[str, object] = {
+            "full_text": article.full_text,
+            "full_text_source": "page",
+            "word_count": article.word_count,
+            "extracted_at": utcnow(),
+            "extraction_error": None,
+            "canonical_url": final_url,
+            "site_name": article.site_name,
+            "description": article.description,
+            "previous_url": adjacent.previous_url,
+            "next_url": adjacent.next_url,
+            "previous_title": adjacent.previous_title,
+            "next_title": adjacent.next_title,
+        }
+        with self.db.conn:
+            current = self.db.execute(
+                "SELECT author, published_at, language, image_url, title FROM entries WHERE id = ?", [entry_id]
+            ).fetchone()
+            # The feed's own values win; the page fills the gaps.
+            for column, value, page_value in zip(
+                ("author", "published_at", "language", "image_url", "title"),
+                current,
+                (article.author, article.published_at, article.language, article.image_url, article.title),
+                strict=True,
+            ):
+                if not value and page_value:
+                    values[column] = page_value
+            self.db.execute(
+                "UPDATE entries SET extraction_attempts = extraction_attempts + 1 WHERE id = ?", [entry_id]
+            )
+            self.db["entries"].update(entry_id, values)
+            self._set_tags(entry_id, [*article.categories, *article.tags], "page")
+            self._resolve_adjacent(entry_id)
+
+    def store_extraction_error(self, entry_id: int, error: str) -> None:
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE entries SET extraction_error = ?, extraction_attempts = extraction_attempts + 1 "
+                "WHERE id = ?",
+                [error, entry_id],
+            )
+
+    def _resolve_adjacent(self, entry_id: int) -> None:
+        # This entry's own pointers, to neighbours archived earlier...
+        for direction in ("previous", "next"):
+            self.db.execute(
+                f"""UPDATE entries SET {direction}_id = (
+                        SELECT n.id FROM entries n
+                        WHERE (n.url = entries.{direction}_url OR n.canonical_url = entries.{direction}_url)
+                          AND n.id != entries.id
+                        ORDER BY n.feed_id = entries.feed_id DESC, n.id LIMIT 1)
+                    WHERE id = ? AND {direction}_url IS NOT NULL""",
+                [entry_id],
+            )
+        # ...and the pointers of entries archived earlier that named this one.
+        for direction in ("previous", "next"):
+            self.db.execute(
+                f"""UPDATE entries SET {direction}_id = :id
+                    WHERE {direction}_id IS NULL AND id != :id AND {direction}_url IN (
+                        SELECT url FROM entries WHERE id = :id
+                        UNION SELECT canonical_url FROM entries WHERE id = :id)""",
+                {"id": entry_id},
+            )
+
+    def _set_tags(self, entry_id: int, names: Iterable[str], source: str) -> None:
+        seen: set[str] = set()
+        for raw in names:
+            name = " ".join(raw.split())[:200]
+            if not name or name.casefold() in seen:
+                continue
+            seen.add(name.casefold())
+            self.db.execute("INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING", [name])
+            self.db.execute(
+                "INSERT INTO entry_tags (entry_id, tag_id, source) "
+                "SELECT ?, id, ? FROM tags WHERE name = ? ON CONFLICT DO NOTHING",
+                [entry_id, source, name],
+            )
+
+    def _set_enclosures(self, entry_id: int, entry: ParsedEntry) -> None:
+        for enclosure in entry.enclosures:
+            self.db.execute(
+                "INSERT INTO enclosures (entry_id, url, type, length) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (entry_id, url) DO UPDATE SET type = excluded.type, length = excluded.length",
+                [entry_id, enclosure.url, enclosure.type, enclosure.length],
+            )
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def count(self, table: str) -> int:
+        return self.db[table].count
+
+    def search(self, query: str, limit: int = 20) -> list[dict[str, object]]:
+        """Full-text search, best match first."""
+        return list(
+            self.db.query(
+                f"SELECT entries.id, entries.title, entries.url FROM {FTS_TABLE} "
+                f"JOIN entries ON entries.id = {FTS_TABLE}.rowid "
+                f"WHERE {FTS_TABLE} MATCH :q ORDER BY rank LIMIT :limit",
+                {"q": query, "limit": limit},
+            )
+        )
+
+
+def word_count(text: str | None) -> int:
+    return len(text.split()) if text else 0
+
+
+def _entry_values(entry: ParsedEntry) -> dict[str, object]:
+    return {
+        "url": entry.url,
+        "title": entry.title,
+        "author": ", ".join(entry.authors) or None,
+        "published_at": entry.published_at,
+        "updated_at": entry.updated_at,
+        "summary": html_to_text(entry.summary) or None,
+        "content_html": entry.content_html,
+        "language": entry.language,
+        "image_url": entry.image_url,
+    }
+
+
+def _feed_text(entry: ParsedEntry, prefixed: bool = True) -> dict[str, object]:
+    """Until the article page is extracted, the best text is the feed's own content."""
+    text = html_to_text(entry.content_html or entry.summary) or None
+    if not prefixed:
+        return {"text": text, "words": word_count(text)}
+    return {"full_text": text, "full_text_source": "feed" if text else None, "word_count": word_count(text)}
+
+
+def _entry_hash(entry: ParsedEntry) -> str:
+    digest = hashlib.sha256()
+    for part in (entry.url, entry.title, entry.summary, entry.content_html, entry.published_at, entry.updated_at):
+        digest.update((part or "").encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    digest.update("\x00".join(entry.tags).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
