@@ -138,6 +138,49 @@ def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], qu
         sys.exit(EXIT_FEED_ERRORS)
 
 
+def serve_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    @click.option("--host", default="127.0.0.1", show_default=True, help="Address Datasette listens on.")
+    @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Datasette's port.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+@main.command()
+@common_options
+@serve_options
+@click.option("--no-serve", is_flag=True, help="Poll only; do not start Datasette.")
+def run(config_path: Path | None, db_path: Path, host: str, port: int, no_serve: bool) -> None:
+    """Run the daemon: poll feeds on schedule and serve the archive with Datasette.
+
+    Ctrl-C or SIGTERM stops both; SIGHUP (or saving the config file) reloads the feeds.
+    """
+    from aggregator.daemon import Daemon, ServeOptions
+
+    config = read_config(config_path)
+    daemon = Daemon(config, db_path, None if no_serve else ServeOptions(host, port))
+    if not no_serve:
+        click.echo(f"Archive: http://{host}:{port}/  (Ctrl-C stops)", err=True)
+    asyncio.run(daemon.run())
+
+
+@main.command()
+@common_options
+@serve_options
+def serve(config_path: Path | None, db_path: Path, host: str, port: int) -> None:
+    """Serve the archive with Datasette only (no polling)."""
+    import uvicorn
+
+    from aggregator.store import Archive
+    from aggregator.web.app import make_datasette
+
+    Archive(db_path).close()  # creates or migrates the schema, so a fresh archive opens too
+    click.echo(f"Archive: http://{host}:{port}/  (Ctrl-C stops)", err=True)
+    uvicorn.run(make_datasette(db_path).app(), host=host, port=port, log_level="warning", lifespan="on")
+
+
 @main.command()
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")

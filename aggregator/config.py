@@ -74,6 +74,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     interval: Duration = 1800.0  # default seconds between polls of a feed
+    # Feeds without an interval of their own are polled as often as they publish, within min/max.
+    adaptive: bool = True
     min_interval: Duration = 300.0
     max_interval: Duration = 86400.0
     full_text: bool = True  # fetch each new entry's article page and extract its text

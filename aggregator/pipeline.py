@@ -19,7 +19,7 @@ from aggregator.extract import ExtractionError, Extractor, is_html
 from aggregator.fetch import PAGE_ACCEPT, Fetcher, FetchResult
 from aggregator.models import ParsedFeed
 from aggregator.parse import FeedParseError, parse_feed
-from aggregator.schedule import Bounds, at, cache_lifetime, error_delay, success_delay, with_jitter
+from aggregator.schedule import Bounds, adaptive_interval, at, cache_lifetime, error_delay, success_delay, with_jitter
 from aggregator.store import Archive, PendingArticle, PollRecord
 
 log = logging.getLogger("aggregator.poll")
@@ -52,7 +52,11 @@ class Poller:
 
     def bounds(self, feed: FeedConfig) -> Bounds:
         settings = self.config.settings
-        return Bounds(self.config.feed_interval(feed), settings.min_interval, settings.max_interval)
+        bounds = Bounds(self.config.feed_interval(feed), settings.min_interval, settings.max_interval)
+        if feed.interval is None and settings.adaptive:
+            times = self.archive.recent_publish_times(self.feed_ids[feed.url])
+            bounds = Bounds(adaptive_interval(times, bounds), settings.min_interval, settings.max_interval)
+        return bounds
 
     async def poll_feed(self, feed: FeedConfig) -> FeedReport:
         feed_id = self.feed_ids[feed.url]

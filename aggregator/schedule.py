@@ -61,3 +61,15 @@ def with_jitter(delay: float, fraction: float = 0.1, rng: random.Random | None =
 def at(delay: float, now: datetime | None = None) -> str:
     when = (now or datetime.now(UTC)) + timedelta(seconds=delay)
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def adaptive_interval(publish_times: list[str], bounds: Bounds, now: datetime | None = None) -> float:
+    """Interval from the feed's publishing rate over the last week: the average gap between entries.
+
+    With fewer than two entries that week the configured interval stands. Always within bounds.
+    """
+    now = now or datetime.now(UTC)
+    week_ago = (now - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    recent = sum(1 for t in publish_times if t >= week_ago)
+    interval = 7 * 86400 / recent if recent >= 2 else bounds.interval
+    return min(max(interval, bounds.min_interval), bounds.max_interval)

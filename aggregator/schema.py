@@ -46,6 +46,8 @@ def _create_v1(db: sqlite_utils.Database) -> None:
             "error_count": int,
             "last_new_entry_at": str,
             "parse_warning": str,
+            "stopped_at": str,
+            "stopped_reason": str,
         },
         pk="id",
         not_null={"url"},

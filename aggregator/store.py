@@ -35,6 +35,7 @@ class FeedState:
     body_sha256: str | None
     full_text: bool
     error_count: int
+    last_polled_at: str | None
 
 
 @dataclass(slots=True)
@@ -110,16 +111,46 @@ class Archive:
                 else:
                     self.db["feeds"].update(row[0], values)
                     ids[feed.url] = row[0]
+            # Feeds removed from the config keep their archive but are no longer polled.
+            placeholders = ", ".join("?" * len(ids))
+            self.db.execute(f"UPDATE feeds SET active = 0 WHERE id NOT IN ({placeholders})", list(ids.values()))
         return ids
+
+    def due_feeds(self, feed_ids: Iterable[int], now: str) -> list[int]:
+        """Feeds among `feed_ids` whose next poll time has come (never-polled ones included)."""
+        ids = list(feed_ids)
+        if not ids:
+            return []
+        placeholders = ", ".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT id FROM feeds WHERE id IN ({placeholders}) AND active = 1 AND stopped_at IS NULL "
+            "AND (next_poll_at IS NULL OR next_poll_at <= ?) ORDER BY next_poll_at",
+            [*ids, now],
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def set_next_poll(self, feed_id: int, when: str) -> None:
+        with self.db.conn:
+            self.db.execute("UPDATE feeds SET next_poll_at = ? WHERE id = ?", [when, feed_id])
+
+    def recent_publish_times(self, feed_id: int, limit: int = 30) -> list[str]:
+        """Publication (else first-seen) times of the feed's newest entries, newest first."""
+        rows = self.db.execute(
+            "SELECT COALESCE(published_at, first_seen_at) AS t FROM entries WHERE feed_id = ? "
+            "ORDER BY t DESC LIMIT ?",
+            [feed_id, limit],
+        ).fetchall()
+        return [row[0] for row in rows]
 
     def feed_state(self, feed_id: int) -> FeedState:
         row = self.db.execute(
-            "SELECT id, url, etag, last_modified, body_sha256, full_text, error_count FROM feeds WHERE id = ?",
+            "SELECT id, url, etag, last_modified, body_sha256, full_text, error_count, last_polled_at "
+            "FROM feeds WHERE id = ?",
             [feed_id],
         ).fetchone()
         if row is None:
             raise KeyError(f"no feed with id {feed_id}")
-        return FeedState(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6] or 0)
+        return FeedState(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6] or 0, row[7])
 
     def record_poll(
         self,
@@ -139,9 +170,14 @@ class Archive:
         }
         if next_poll_at is not None:
             feed_values["next_poll_at"] = next_poll_at
+        if poll.http_status == 410:
+            feed_values["stopped_at"] = poll.started_at
+            feed_values["stopped_reason"] = "HTTP 410 Gone: the publisher removed this feed; polling stopped"
         if poll.error is None:
             feed_values["error_count"] = 0
             feed_values["last_success_at"] = poll.started_at
+            feed_values["stopped_at"] = None
+            feed_values["stopped_reason"] = None
             if not poll.not_modified:
                 feed_values["etag"] = etag
                 feed_values["last_modified"] = last_modified
