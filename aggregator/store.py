@@ -320,26 +320,30 @@ class Archive:
             )
 
     def _resolve_adjacent(self, entry_id: int) -> None:
+        feed_id, url, canonical, previous_url, next_url = self.db.execute(
+            "SELECT feed_id, url, canonical_url, previous_url, next_url FROM entries WHERE id = ?", [entry_id]
+        ).fetchone()
         # This entry's own pointers, to neighbours archived earlier...
-        for direction in ("previous", "next"):
-            self.db.execute(
-                f"""UPDATE entries SET {direction}_id = (
-                        SELECT n.id FROM entries n
-                        WHERE (n.url = entries.{direction}_url OR n.canonical_url = entries.{direction}_url)
-                          AND n.id != entries.id
-                        ORDER BY n.feed_id = entries.feed_id DESC, n.id LIMIT 1)
-                    WHERE id = ? AND {direction}_url IS NOT NULL""",
-                [entry_id],
-            )
+        for direction, target in (("previous", previous_url), ("next", next_url)):
+            neighbour = None
+            if target:
+                row = self.db.execute(
+                    "SELECT id FROM entries WHERE (url = :u OR canonical_url = :u) AND id != :id "
+                    "ORDER BY feed_id = :feed DESC, id LIMIT 1",
+                    {"u": target, "id": entry_id, "feed": feed_id},
+                ).fetchone()
+                neighbour = row[0] if row else None
+            self.db.execute(f"UPDATE entries SET {direction}_id = ? WHERE id = ?", [neighbour, entry_id])
         # ...and the pointers of entries archived earlier that named this one.
-        for direction in ("previous", "next"):
-            self.db.execute(
-                f"""UPDATE entries SET {direction}_id = :id
-                    WHERE {direction}_id IS NULL AND id != :id AND {direction}_url IN (
-                        SELECT url FROM entries WHERE id = :id
-                        UNION SELECT canonical_url FROM entries WHERE id = :id)""",
-                {"id": entry_id},
-            )
+        names = [u for u in {url, canonical} if u]
+        if names:
+            marks = ", ".join("?" * len(names))
+            for direction in ("previous", "next"):
+                self.db.execute(
+                    f"UPDATE entries SET {direction}_id = ? WHERE {direction}_id IS NULL AND id != ? "
+                    f"AND {direction}_url IN ({marks})",
+                    [entry_id, entry_id, *names],
+                )
 
     def _set_tags(self, entry_id: int, names: Iterable[str], source: str) -> None:
         seen: set[str] = set()
