@@ -31,5 +31,5 @@ def setup_logging(level: str = "WARNING", json_lines: bool = False) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Library chatter (trafilatura's per-page warnings, Datasette's access log) stays one level quieter.
-    for noisy in ("trafilatura", "htmldate", "courlan", "charset_normalizer", "asyncio"):
+    for noisy in ("trafilatura", "htmldate", "courlan", "charset_normalizer", "asyncio", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING) + 10)
