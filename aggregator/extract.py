@@ -47,8 +47,8 @@ def extract_article(body: bytes, url: str) -> Article:
     tree = load_html(body)
     if tree is None:
         raise ExtractionError("page could not be parsed as HTML")
-    adjacent = find_adjacent(tree, url)
     published = _published_from_meta(tree)
+    adjacent = find_adjacent(tree, url, published)
     _wrap_orphan_list_items(tree)
     document = trafilatura.bare_extraction(
         tree,
