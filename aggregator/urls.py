@@ -27,18 +27,18 @@ def normalize_url(url: str | None, base: str | None = None) -> str | None:
     url = url.strip()
     if not url:
         return None
-    if base:
-        url = urljoin(base, url)
-    if urlsplit(url).scheme.lower() not in _ALLOWED_SCHEMES:
-        return None
     try:
+        if base:
+            url = urljoin(base, url)
+        if urlsplit(url).scheme.lower() not in _ALLOWED_SCHEMES:
+            return None
         normal = url_normalize(url)
-    except (ValueError, UnicodeError):
-        return None
-    if not normal:
-        return None
-    parts = urlsplit(normal)
-    if not parts.hostname:
+        if not normal:
+            return None
+        parts = urlsplit(normal)
+        if not parts.hostname:
+            return None
+    except (ValueError, UnicodeError):  # e.g. "http://[::1" or an invalid IDNA host
         return None
     query = parts.query
     if query:

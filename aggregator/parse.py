@@ -1,0 +1,506 @@
+"""Feed bytes -> ParsedFeed: RSS 0.9x/1.0/2.0 and Atom via feedparser, JSON Feed 1.0/1.1 by hand.
+
+The format is sniffed from the bytes; file extensions and Content-Type headers are often wrong.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import io
+import json
+import re
+import time
+import xml.sax
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from hashlib import sha256
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+import lxml.html
+from dateutil import parser as dateutil_parser
+from feedparser.mixin import _FeedParserMixin
+from lxml import etree
+
+from aggregator.models import Enclosure, ParsedEntry, ParsedFeed
+from aggregator.sanitize import escape_text, html_to_text, sanitize_html
+from aggregator.urls import normalize_url as _normalize_url
+
+# feedparser resolves RSS <guid> and Atom <id> against the feed's URL as if they were links, so an opaque
+# guid such as "1234" would change whenever the feed moves (http -> https, new path) and every entry would
+# be archived twice. Keep ids as written; links and content URLs are still resolved (by it and by us).
+_FeedParserMixin.can_be_relative_uri = _FeedParserMixin.can_be_relative_uri - {"id"}
+
+
+class FeedParseError(Exception):
+    """The body is not a feed we can read. `feed_links`: feeds an HTML page advertises, if any."""
+
+    def __init__(self, message: str, feed_links: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.feed_links = feed_links or []
+
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
+_FEED_LINK_TYPES = frozenset(
+    {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json"}
+)
+_HTML_START = re.compile(rb"(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)[\s>]", re.DOTALL)
+_XML_ENCODING = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
+# BOMs (UTF-32 LE starts like UTF-16 LE) and BOM-less UTF-16 "<": feedparser sniffs these itself.
+_UNICODE_STARTS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE, b"<\x00", b"\x00<")
+_PERIOD_SECONDS = {"hourly": 3600, "daily": 86400, "weekly": 604800, "monthly": 2592000, "yearly": 31536000}
+_LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{1,8})*\Z")
+_GUID_PREFIXES = ("link:", "hash:", "id:")
+_ABSOLUTE = re.compile(r"\s*https?://", re.IGNORECASE)
+
+
+def parse_feed(
+    body: bytes, url: str, content_type: str | None = None, content_location: str | None = None
+) -> ParsedFeed:
+    """Parse one fetched feed document. `url` is the (final) URL it was fetched from; relative links
+    resolve against `content_location` (itself relative to `url`) when given. `content_type` only
+    contributes its charset. Raises FeedParseError when the body is not a readable feed."""
+    base = urljoin(url, content_location) if content_location else url
+    head = body[:2048].removeprefix(codecs.BOM_UTF8).lstrip()
+    if not head:
+        raise FeedParseError("empty document")
+    if head[:1] in (b"{", b"["):
+        return _parse_json(body, base)
+    if _HTML_START.match(head.lower()):
+        raise _html_page_error(body, base)
+    return _parse_xml(body, base, _charset_param(content_type))
+
+
+# --- XML (feedparser) ------------------------------------------------------------------------------
+
+
+def _parse_xml(body: bytes, base: str, http_charset: str | None) -> ParsedFeed:
+    body, charset, warnings, line_shift = _prepare_xml(body, http_charset)
+    headers = {"content-type": f"application/xml; charset={charset}" if charset else "application/xml",
+               "content-location": base}  # fmt: skip
+    # A BytesIO, never raw bytes: feedparser treats a bytes/str argument that names a file or URL as one.
+    try:
+        d = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    except Exception as exc:  # its loose parser still has crash bugs on hostile input (e.g. "&#x110000;")
+        raise FeedParseError(f"unreadable feed ({type(exc).__name__}: {exc})") from exc
+    version: str = d.get("version") or ""
+    f = d.feed
+    if d.get("bozo"):
+        problem = _describe(d.get("bozo_exception"), line_shift)
+        # Recovered = entries, or at least a recognised root with channel data (a feed that is empty).
+        if not d.entries and not (version and (f.get("title") or f.get("link"))):
+            if b"<html" in body[:4096].lower():
+                raise _html_page_error(body, base)
+            raise FeedParseError(problem)
+        warnings.append(problem)
+    elif not version and not d.entries:
+        raise FeedParseError("not a feed: no RSS, RDF or Atom root element")
+
+    language = _language(f.get("language") or (f.get("title_detail") or {}).get("language"))
+    # Atom: entries without an author inherit the feed's (RSS managingEditor is not an article author).
+    feed_authors = _names(f.get("authors")) if version.startswith("atom") else []
+    feed = ParsedFeed(
+        format=version or "unknown",
+        title=_plain(f.get("title"), (f.get("title_detail") or {}).get("type")),
+        site_url=_url(f.get("link"), base),
+        language=language,
+        ttl_seconds=_ttl(f.get("ttl")),
+        update_period_seconds=_update_period(f.get("sy_updateperiod"), f.get("sy_updatefrequency")),
+        warning="; ".join(warnings) or None,
+    )
+    feed.entries = _assign_guids([_xml_entry(e, base, language, feed_authors) for e in d.entries])
+    return feed
+
+
+def _prepare_xml(body: bytes, http_charset: str | None) -> tuple[bytes, str | None, list[str], int]:
+    """Choose the charset feedparser should use and repair what is cheap to repair.
+
+    feedparser follows RFC 3023 (text/xml without charset means US-ASCII; no Content-Type at all means
+    ISO-8859-1), which turns undeclared UTF-8 into mojibake; we always hand it application/xml plus the
+    charset chosen here. Returns (body, charset or None to let feedparser sniff, warnings, line shift of
+    feedparser's error positions relative to the original body).
+    """
+    warnings: list[str] = []
+    if body.startswith(_UNICODE_STARTS):
+        return body, None, warnings, 0  # a BOM beats any declaration (XML spec, RFC 7303)
+    shift = 0
+    stripped = body.lstrip()
+    if len(stripped) != len(body) and stripped.startswith(b"<?xml"):
+        # Common server bug (a blank line printed before the declaration); expat rejects it.
+        warnings.append("whitespace before the XML declaration removed")
+        shift = body.count(b"\n", 0, len(body) - len(stripped))
+        body = stripped
+    if not body.startswith(b"<?xml"):
+        shift -= 1  # feedparser prepends a declaration line (it replaces an existing one in place)
+    match = _XML_ENCODING.match(body, 0, 200)
+    declared = _codec(match.group(1).decode("ascii")) if match else None
+    http = _codec(http_charset)
+    if declared in ("utf-16", "utf-32") and body[:1] == b"<":
+        # The declaration was readable as ASCII, so the document is not UTF-16/32.
+        warnings.append(f"declared encoding {declared} ignored: the document is not {declared}")
+        declared = None
+    if "utf-8" in (http, declared) or not (http or declared):
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            text = body.decode("utf-8", "replace")
+            bad = text.count("\ufffd")
+            if len(text) - len(text.encode("ascii", "ignore")) - bad > bad:
+                # More valid multi-byte characters than bad bytes: UTF-8 with some junk. Replace the junk
+                # rather than decode everything as windows-1252 (feedparser's fallback) into mojibake.
+                warnings.append("invalid UTF-8 byte sequences replaced")
+                return text.encode("utf-8"), "utf-8", warnings, shift
+            other = next((c for c in (http, declared) if c and c != "utf-8"), None)
+            if other:
+                return body, other, warnings, shift  # the header and the declaration disagree; UTF-8 lost
+            warnings.append("not valid UTF-8 and no other encoding declared: decoded as windows-1252")
+            return body, "windows-1252", warnings, shift
+        return body, "utf-8", warnings, shift
+    return body, http or declared, warnings, shift
+
+
+def _codec(label: str | None) -> str | None:
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label).name
+    except (LookupError, ValueError):
+        return None  # unknown label: ignore it and sniff
+    return {"utf-16-le": "utf-16", "utf-16-be": "utf-16", "utf-32-le": "utf-32", "utf-32-be": "utf-32"}.get(name, name)
+
+
+def _charset_param(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset":
+            return value.strip().strip("\"'") or None
+    return None
+
+
+def _describe(exc: Any, line_shift: int) -> str:
+    if isinstance(exc, xml.sax.SAXParseException):
+        line = max(1, (exc.getLineNumber() or 0) + line_shift)
+        return f"not well-formed XML: line {line}, column {exc.getColumnNumber()}: {exc.getMessage()}"
+    text = str(exc) if exc is not None else ""
+    return text or type(exc).__name__
+
+
+def _xml_entry(e: Any, base: str, feed_language: str | None, feed_authors: list[str]) -> _Draft:
+    link = e.get("link")
+    if e.get("guidislink") and not _ABSOLUTE.match(link or ""):
+        link = None  # a permalink guid ("isPermaLink" defaults to true) that is no URL, e.g. "1234"
+    url = _url(link, base)
+    title = _plain(e.get("title"), (e.get("title_detail") or {}).get("type"))
+    published = _struct_iso(dict.get(e, "published_parsed"))
+    # dict.get: FeedParserDict answers "updated_parsed" with published_parsed when missing (deprecated).
+    updated = _struct_iso(dict.get(e, "updated_parsed"))
+
+    content = raw_content = None
+    detail: dict = {}
+    contents = [c for c in e.get("content") or () if c.get("value")]
+    if contents:
+        html_parts = [c for c in contents if c.get("type") in _HTML_TYPES]
+        detail = max(html_parts or contents, key=lambda c: len(c["value"]))
+        raw_content = detail["value"]
+        content = _html_or_text(raw_content, detail.get("type"), detail.get("base") or base)
+    summary_detail = e.get("summary_detail") or {}
+    raw_summary = e.get("summary") or None
+    if raw_summary and raw_summary == raw_content:
+        summary = content  # feedparser copies Atom <content> into summary when there is no <summary>
+    else:
+        summary = _html_or_text(raw_summary, summary_detail.get("type"), summary_detail.get("base") or base)
+
+    enclosures = _enclosures(
+        ((link.get("href"), link.get("type"), link.get("length")) for link in e.get("enclosures") or ()), base
+    )
+    return _Draft(
+        raw_id=(e.get("id") or "").strip() or None,
+        hash_material=[title, published or updated, raw_content or raw_summary],
+        entry=ParsedEntry(
+            guid="",
+            url=url,
+            title=title,
+            authors=_names(e.get("authors")) or feed_authors,
+            published_at=published or updated,
+            updated_at=updated,
+            summary=summary,
+            content_html=content,
+            tags=_dedupe(t.get("term") or t.get("label") for t in e.get("tags") or ()),
+            enclosures=enclosures,
+            language=_language(
+                detail.get("language")
+                or summary_detail.get("language")
+                or (e.get("title_detail") or {}).get("language")
+            )
+            or feed_language,
+            image_url=_image(e, base, enclosures),
+        ),
+    )
+
+
+def _html_or_text(value: str | None, mime: str | None, base: str) -> str | None:
+    if not value:
+        return None
+    if mime in _HTML_TYPES or not mime:
+        return sanitize_html(value, base)
+    return escape_text(value) or None  # text/plain is not sanitised by feedparser: escape it
+
+
+def _image(e: Any, base: str, enclosures: list[Enclosure]) -> str | None:
+    for thumb in e.get("media_thumbnail") or ():
+        if url := _url(thumb.get("url"), base):
+            return url
+    for media in e.get("media_content") or ():
+        is_image = media.get("medium") == "image" or (media.get("type") or "").startswith("image/")
+        if is_image and (url := _url(media.get("url"), base)):
+            return url
+    return next((enc.url for enc in enclosures if (enc.type or "").startswith("image/")), None)
+
+
+def _ttl(value: Any) -> int | None:
+    minutes = _int(value)
+    return minutes * 60 if minutes and minutes > 0 else None
+
+
+def _update_period(period: Any, frequency: Any) -> int | None:
+    if not period and not frequency:
+        return None
+    seconds = _PERIOD_SECONDS.get(str(period or "daily").strip().lower())  # sy: defaults: daily, 1
+    freq = _int(frequency) if frequency else 1
+    if not seconds or not freq or freq <= 0:
+        return None
+    return max(1, round(seconds / freq))
+
+
+# --- JSON Feed ---------------------------------------------------------------------------------------
+
+
+def _parse_json(body: bytes, base: str) -> ParsedFeed:
+    warning = None
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = body.decode("utf-8-sig", "replace")
+        warning = "invalid UTF-8 byte sequences replaced"
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FeedParseError(f"invalid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise FeedParseError("invalid JSON Feed: nested too deeply") from None
+    version = doc.get("version") if isinstance(doc, dict) else None
+    if not isinstance(version, str) or not re.match(r"https?://jsonfeed\.org/version/", version):
+        raise FeedParseError("JSON document but not a JSON Feed (no https://jsonfeed.org/version/ version)")
+    items = doc.get("items", [])
+    if not isinstance(items, list):
+        raise FeedParseError("invalid JSON Feed: items is not a list")
+    number = version.rsplit("/", 1)[-1]
+    language = _language(_str(doc.get("language")))
+    feed = ParsedFeed(
+        format="json" + {"1": "10"}.get(number, number.replace(".", "")),
+        title=_plain(_str(doc.get("title")), None),
+        site_url=_url(_str(doc.get("home_page_url")), base),
+        language=language,
+        warning=warning,
+    )
+    feed_authors = _json_authors(doc)
+    feed.entries = _assign_guids(
+        [_json_item(item, base, language, feed_authors) for item in items if isinstance(item, dict)]
+    )
+    return feed
+
+
+def _json_item(item: dict, base: str, feed_language: str | None, feed_authors: list[str]) -> _Draft:
+    url = _url(_str(item.get("url")) or _str(item.get("external_url")), base)
+    title = _plain(_str(item.get("title")), None)
+    published = _iso_date(item.get("date_published"))
+    updated = _iso_date(item.get("date_modified"))
+    content_html, content_text = _str(item.get("content_html")), _str(item.get("content_text"))
+    content = sanitize_html(content_html, url or base) if content_html else escape_text(content_text) or None
+    raw_summary = _str(item.get("summary"))  # plain text by the spec
+    raw_id = item.get("id")  # the spec says string; numbers occur
+    attachments = [a for a in item.get("attachments") or () if isinstance(a, dict)]
+    enclosures = _enclosures(((a.get("url"), a.get("mime_type"), a.get("size_in_bytes")) for a in attachments), base)
+    tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+    return _Draft(
+        raw_id=_str(raw_id) or (str(raw_id) if type(raw_id) is int else None),  # ids should be strings
+        hash_material=[title, published or updated, content_html or content_text or raw_summary],
+        entry=ParsedEntry(
+            guid="",
+            url=url,
+            title=title,
+            authors=_json_authors(item) or feed_authors,
+            published_at=published or updated,
+            updated_at=updated,
+            summary=escape_text(raw_summary) or None,
+            content_html=content,
+            tags=_dedupe(t for t in tags if isinstance(t, str)),
+            enclosures=enclosures,
+            language=_language(_str(item.get("language"))) or feed_language,
+            image_url=_url(_str(item.get("image")) or _str(item.get("banner_image")), base),
+        ),
+    )
+
+
+def _json_authors(obj: dict) -> list[str]:
+    authors = obj.get("authors")  # 1.1
+    if not isinstance(authors, list):
+        authors = [obj.get("author")]  # 1.0
+    return _names(a for a in authors if isinstance(a, dict))
+
+
+def _iso_date(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip())
+    except ValueError:
+        try:
+            dt = dateutil_parser.parse(value)
+        except (ValueError, OverflowError):
+            return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)  # RFC 3339 requires an offset; assume UTC when it is missing
+    try:
+        return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError):
+        return None
+
+
+# --- shared -----------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Draft:
+    raw_id: str | None
+    hash_material: list[str | None]
+    entry: ParsedEntry
+
+
+def _assign_guids(drafts: list[_Draft]) -> list[ParsedEntry]:
+    """The document's id when it is unique here, else the link when unique, else a content hash.
+
+    Fallbacks carry a prefix (and real ids that look like one get "id:"), so they never collide with a
+    real id. Entries identical in every fallback field are one entry repeated: only the first is kept.
+    """
+    ids = Counter(d.raw_id for d in drafts if d.raw_id)
+    links = Counter(d.entry.url for d in drafts if d.entry.url)
+    seen: set[str] = set()
+    entries = []
+    for d in drafts:
+        if d.raw_id and ids[d.raw_id] == 1:
+            guid = "id:" + d.raw_id if d.raw_id.startswith(_GUID_PREFIXES) else d.raw_id
+        elif d.entry.url and links[d.entry.url] == 1:
+            guid = "link:" + d.entry.url
+        else:
+            material = [*d.hash_material, *(enc.url for enc in d.entry.enclosures)]
+            guid = "hash:" + sha256("\n".join(m or "" for m in material).encode()).hexdigest()[:32]
+        if guid in seen:
+            continue
+        seen.add(guid)
+        d.entry.guid = guid
+        entries.append(d.entry)
+    return entries
+
+
+def _plain(value: str | None, mime: str | None) -> str | None:
+    """One line of plain text: tags stripped from HTML, entities decoded, whitespace collapsed."""
+    if not value:
+        return None
+    text = html_to_text(value) if mime in _HTML_TYPES else html.unescape(value)
+    return " ".join(text.split()) or None
+
+
+def _names(people: Any) -> list[str]:
+    return _dedupe(p.get("name") for p in people or () if isinstance(p.get("name"), str))
+
+
+def _dedupe(values: Any) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for value in values:
+        text = " ".join(value.split()) if isinstance(value, str) else ""
+        if text and text.casefold() not in seen:
+            seen.add(text.casefold())
+            out.append(text)
+    return out
+
+
+def _enclosures(items: Any, base: str) -> list[Enclosure]:
+    out: list[Enclosure] = []
+    seen: set[str] = set()
+    for href, mime, length in items:
+        url = _url(href, base)
+        if url and url not in seen:
+            seen.add(url)
+            size = _int(length)
+            out.append(Enclosure(url=url, type=_str(mime), length=size if size and size > 0 else None))
+    return out
+
+
+def _url(url: Any, base: str | None) -> str | None:
+    if not isinstance(url, str):
+        return None
+    try:
+        return _normalize_url(url, base)
+    except ValueError:  # urljoin rejects some malformed URLs, e.g. "http://[::1"
+        return None
+
+
+def _language(value: str | None) -> str | None:
+    if not value:
+        return None
+    code = value.strip().lower().replace("_", "-")
+    return code if _LANGUAGE.match(code) else None
+
+
+def _struct_iso(st: time.struct_time | None) -> str | None:
+    # feedparser's *_parsed values are already UTC
+    if not st or not 1 <= st.tm_year <= 9999:
+        return None
+    return f"{st.tm_year:04d}-{st.tm_mon:02d}-{st.tm_mday:02d}T{st.tm_hour:02d}:{st.tm_min:02d}:{st.tm_sec:02d}Z"
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _str(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _html_page_error(body: bytes, base: str) -> FeedParseError:
+    links = _feed_links(body, base)
+    if links:
+        return FeedParseError("not a feed but an HTML page; it links to feeds: " + ", ".join(links), links)
+    return FeedParseError("not a feed but an HTML page (it links to no feeds)")
+
+
+def _feed_links(body: bytes, base: str) -> list[str]:
+    try:
+        doc = lxml.html.document_fromstring(body)
+    except (etree.ParserError, ValueError):
+        return []
+    base_el = doc.find(".//base[@href]")
+    if base_el is not None:
+        base = urljoin(base, base_el.get("href", "").strip())
+    links: list[str] = []
+    for link in doc.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        mime = (link.get("type") or "").split(";")[0].strip().lower()
+        if "alternate" in rel and mime in _FEED_LINK_TYPES:
+            url = _url(link.get("href"), base)
+            if url and url not in links:
+                links.append(url)
+    return links

@@ -1,0 +1,227 @@
+"""HTML sanitising for stored feed content (nh3/ammonia), plus plain-text helpers.
+
+Everything stored as HTML goes through `sanitize_html`, so the archive can render it as-is (it is served
+with `datasette-render-html`, which does no escaping of its own).
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+import nh3
+from lxml import etree
+
+_TAGS = frozenset(
+    {
+        "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "blockquote",
+        "pre", "code", "kbd", "samp", "var", "em", "strong", "b", "i", "u", "s", "del", "ins", "mark",
+        "small", "a", "img", "figure", "figcaption", "table", "caption", "thead", "tbody", "tfoot", "tr",
+        "th", "td", "col", "colgroup", "br", "hr", "sub", "sup", "abbr", "cite", "q", "time", "span",
+        "div", "section", "article", "aside", "header", "footer", "details", "summary", "picture",
+        "source", "video", "audio", "ruby", "rt", "rp", "wbr", "dfn", "bdi",
+    }
+)  # fmt: skip
+_ATTRIBUTES = {
+    # no id/name (DOM clobbering), no class/style (page layout and CSS tricks belong to us)
+    "*": {"lang", "dir", "title"},
+    "a": {"href", "hreflang"},
+    "img": {"src", "srcset", "sizes", "alt", "width", "height"},
+    "source": {"src", "srcset", "sizes", "type", "media"},
+    "video": {"src", "poster", "controls", "width", "height", "loop", "muted", "playsinline", "preload"},
+    "audio": {"src", "controls", "loop", "muted", "preload"},
+    "td": {"colspan", "rowspan", "headers"},
+    "th": {"colspan", "rowspan", "headers", "scope"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "ol": {"start", "reversed", "type"},
+    "li": {"value"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+    "del": {"cite", "datetime"},
+    "ins": {"cite", "datetime"},
+    "time": {"datetime"},
+    "details": {"open"},
+}
+# Dropped together with their content (text inside them is code, fallback or markup, not prose).
+_DROP_WITH_CONTENT = frozenset(
+    {
+        "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "svg", "math",
+        "template", "noscript", "noembed", "noframes", "textarea", "select", "xmp", "title", "head",
+    }
+)  # fmt: skip
+_URL_ATTRS = frozenset({"href", "src", "cite", "poster"})
+_SCHEMES = frozenset({"http", "https"})
+_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+# Raster types only: an SVG data: URI is a document that can carry script.
+_DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|jpg|gif|webp|avif|bmp)[;,]", re.IGNORECASE)
+_URL_JUNK = re.compile(r"[\t\n\r]")  # browsers drop these inside URLs ("java\tscript:")
+_C0_SPACE = "".join(map(chr, range(33)))  # and strip these from both ends
+_SRCSET_URL = re.compile(r"[\s,]*(\S+)")
+_SRCSET_DESCRIPTOR = re.compile(r"([^,]*)(?:,|$)")
+_MEDIA = re.compile(r"<(?:img|video|audio|source)\s[^>]*src")  # also matches srcset
+_TAG = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"[ \t]+")
+_DESCRIPTOR_OK = re.compile(r"\d+(?:\.\d+)?[wx]\Z")
+
+
+def _clean_url(value: str, base: str | None, schemes: frozenset[str]) -> str | None:
+    value = _URL_JUNK.sub("", value).strip(_C0_SPACE)
+    if not value:
+        return None
+    try:
+        url = urljoin(base, value) if base else value
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    return url if scheme in schemes else None
+
+
+def _clean_srcset(value: str, base: str | None) -> str | None:
+    # ammonia does not treat srcset as a URL attribute, so every candidate is checked here. Parsed as
+    # the HTML spec does: a URL runs to whitespace (it may contain commas), descriptors to the next comma.
+    kept, pos = [], 0
+    while m := _SRCSET_URL.match(value, pos):
+        url, pos = m.group(1), m.end()
+        descriptor = ""
+        if url.endswith(","):
+            url = url.rstrip(",")
+        elif d := _SRCSET_DESCRIPTOR.match(value, pos):  # always matches, possibly empty
+            descriptor, pos = d.group(1).strip(), d.end()
+        url = _clean_url(url, base, _SCHEMES)
+        if url:
+            kept.append(f"{url} {descriptor}" if _DESCRIPTOR_OK.match(descriptor) else url)
+    return ", ".join(kept) or None
+
+
+@lru_cache(maxsize=256)
+def _cleaner(base: str | None) -> nh3.Cleaner:
+    def attribute_filter(tag: str, attr: str, value: str) -> str | None:
+        if attr == "srcset":
+            return _clean_srcset(value, base)
+        if attr not in _URL_ATTRS:
+            return value
+        if _URL_JUNK.sub("", value).lstrip(_C0_SPACE)[:5].lower() == "data:":
+            return value if tag == "img" and attr == "src" and _DATA_IMAGE.match(value.strip()) else None
+        return _clean_url(value, base, _LINK_SCHEMES if tag == "a" else _SCHEMES)
+
+    return nh3.Cleaner(
+        tags=set(_TAGS),
+        clean_content_tags=set(_DROP_WITH_CONTENT),
+        attributes={k: set(v) for k, v in _ATTRIBUTES.items()},
+        attribute_filter=attribute_filter,
+        link_rel="noopener noreferrer nofollow",
+        # ammonia checks href/src schemes before our filter runs; "data" must pass it so the filter
+        # can keep raster images. Relative URLs pass through to the filter, which resolves them.
+        url_schemes={"http", "https", "mailto", "data"},
+        url_relative="pass_through",
+    )
+
+
+# html5ever checks element scopes by walking the open-element stack, so thousands of nested block elements
+# cost quadratic time (40,000 nested <div>: ~2 s). Small inputs cannot nest deep enough to matter; larger
+# ones nested deeper than browsers render (~512) are reduced to escaped text.
+_DEEP_CHECK_FROM = 100_000
+_MAX_DEPTH = 512
+_TAG_TOKEN = re.compile(r"<(/?)([a-zA-Z][^\s/>]*)[^>]*?(/?)>")
+_NO_DEPTH = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+    "p", "li", "dt", "dd", "tr", "td", "th", "option",  # void, or implicitly closed by a sibling
+})  # fmt: skip
+
+
+def _too_deep(html: str) -> bool:
+    depth = 0
+    for m in _TAG_TOKEN.finditer(html):
+        if m.group(1):
+            depth = max(0, depth - 1)
+        elif not m.group(3) and m.group(2).lower() not in _NO_DEPTH:
+            depth += 1
+            if depth > _MAX_DEPTH:
+                return True
+    return False
+
+
+def sanitize_html(html: str | None, base_url: str | None = None) -> str | None:
+    """Allow-listed HTML safe to render, relative URLs made absolute against `base_url`.
+
+    URLs that cannot be made absolute http(s) (or mailto: for links, raster data: for images) are dropped.
+    Returns None when nothing is left.
+    """
+    if not html or html.isspace():
+        return None
+    if len(html) > _DEEP_CHECK_FROM and _too_deep(html):
+        return escape_text(_SPACES.sub(" ", _html.unescape(_TAG.sub(" ", html)))) or None
+    base = base_url if base_url and urlsplit(base_url).scheme in _SCHEMES else None
+    cleaned = _cleaner(base).clean(html).strip()
+    if _TAG.sub("", cleaned).strip() or _MEDIA.search(cleaned):
+        return cleaned
+    return None  # only empty markup is left, e.g. "<p></p>" or an <img> whose src was dropped
+
+
+_BLOCK = frozenset(
+    {
+        "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "blockquote",
+        "pre", "figure", "figcaption", "table", "caption", "tr", "hr", "section", "article", "aside",
+        "header", "footer", "details", "summary", "address", "main", "nav", "form", "fieldset",
+    }
+)  # fmt: skip
+_SKIP = frozenset({"script", "style", "template", "head", "title", "noscript"})
+_PARA, _LINE = "\x00", "\x01"
+
+
+def _walk(el: etree._Element, out: list[str]) -> None:
+    for child in el:
+        tag = child.tag if isinstance(child.tag, str) else None  # comments, PIs have callable tags
+        if tag == "br":
+            out.append(_LINE)
+        elif tag is not None and tag not in _SKIP:
+            block = tag in _BLOCK
+            if block:
+                out.append(_PARA)
+            elif tag in ("td", "th"):
+                out.append(" ")
+            if child.text:
+                out.append(child.text)
+            _walk(child, out)
+            if block:
+                out.append(_PARA)
+        if child.tail:
+            out.append(child.tail)
+
+
+def html_to_text(html: str | None) -> str:
+    """Plain text of an HTML fragment: blocks become paragraphs separated by a blank line, <br> a newline,
+    other whitespace collapsed, entities decoded. For full-text indexing and word counts."""
+    if not html or html.isspace():
+        return ""
+    if "<" not in html and "&" not in html:
+        return " ".join(html.split())
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return " ".join(_html.unescape(html).split())
+    out = [root.text or ""]
+    _walk(root, out)
+    paragraphs = []
+    for chunk in "".join(out).split(_PARA):
+        lines = [" ".join(line.split()) for line in chunk.split(_LINE)]
+        paragraph = "\n".join(line for line in lines if line)
+        if paragraph:
+            paragraphs.append(paragraph)
+    return "\n\n".join(paragraphs)
+
+
+def escape_text(text: str | None) -> str:
+    """HTML for text/plain content: escaped, blank-line-separated paragraphs in <p>, single newlines <br>."""
+    if not text or text.isspace():
+        return ""
+    paragraphs = re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n").strip())
+    return "".join(
+        "<p>" + "<br>".join(_html.escape(line.strip(), quote=False) for line in p.split("\n")) + "</p>"
+        for p in paragraphs
+        if p.strip()
+    )
