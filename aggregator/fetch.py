@@ -149,6 +149,10 @@ class Fetcher:
             # One deadline for the whole chain, so redirects cannot stretch a poll.
             async with asyncio.timeout(self._settings.timeout):
                 await self._follow(result, etag, last_modified, accept, limit)
+        except aiohttp.ConnectionTimeoutError:
+            result.error = f"connecting timed out after {self._settings.connect_timeout:g} s"
+        except aiohttp.SocketTimeoutError:
+            result.error = f"server sent nothing for {self._settings.read_timeout:g} s"
         except TimeoutError:
             result.error = f"timed out after {self._settings.timeout:g} s"
         except _BodyTooLarge:
