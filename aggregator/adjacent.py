@@ -95,7 +95,7 @@ _XP_REL_LINKS = etree.XPath("//link[@href][contains(@rel, 'prev') or contains(@r
 _LABEL_FRAGMENTS = (
     "rev", "REV", "ext", "EXT", "lder", "LDER", "ewer", "EWER", "orherig", "ächst", "ltere", "euere",
     "écédent", "uivant", "nterior", "iguiente", "recedente", "uccessiv", "rossim", "orig", "olgend",
-    "róxim", "roxim", "eguinte",
+    "róxim", "roxim", "eguinte", "urück", "eiter",
 )
 
 
@@ -127,6 +127,7 @@ _DE_NOUN = r"(?:beitrag|artikel|eintrag|post|meldung|nachricht|story|blogpost|bl
 _PREV_LABEL = "|".join((
     rf"(?:previous|prev|older)(?: (?:\w+ )?{_EN_NOUN})?",
     rf"(?:vorherige[rsn]?|ältere[rsn]?|vorige[rsn]?)(?: {_DE_NOUN})?",
+    r"zurück",  # German PaperMod and other Hugo themes: "« Zurück" / "Weiter »"
     r"(?:(?:article|billet|post|publication|entrée|actualité|message) )?précédente?",
     r"(?:(?:entrada|artículo|articulo|publicación|publicacion|post|noticia|artigo|publicação"
     r"|publicacao|notícia|postagem) )?anterior",
@@ -137,6 +138,7 @@ _PREV_LABEL = "|".join((
 _NEXT_LABEL = "|".join((
     rf"(?:next|newer)(?: (?:\w+ )?{_EN_NOUN})?",
     rf"(?:nächste[rsn]?|neuere[rsn]?)(?: {_DE_NOUN})?",
+    r"weiter",
     r"(?:(?:article|billet|post|publication|entrée|actualité|message) )?suivante?",
     r"(?:(?:entrada|artículo|articulo|publicación|publicacion|post|noticia) )?siguiente",
     r"(?:(?:post|artigo|publicação|publicacao|notícia|postagem) )?seguinte",

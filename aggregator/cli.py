@@ -113,6 +113,11 @@ def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], qu
             names = ", ".join(sorted(map(str, missing)))
             raise click.BadParameter(f"not in {config.path}: {names}", param_hint="--feed")
     archive = Archive(db_path)
+    if not feed_urls:
+        stopped = archive.stopped_feeds()
+        for url, reason in stopped.items():
+            click.echo(f"  skipped {url}: {reason} (poll it with --feed to try again)", err=True)
+        feeds = [f for f in feeds if f.url not in stopped]
     try:
         with click.progressbar(
             length=len(feeds), label="Polling feeds", file=sys.stderr if not quiet else _NullFile()

@@ -144,6 +144,7 @@ def _create_v1(db: sqlite_utils.Database) -> None:
             "extracted": int,
             "final_url": str,
             "error": str,
+            "warning": str,
         },
         pk="id",
         not_null={"feed_id", "started_at"},

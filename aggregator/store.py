@@ -129,6 +129,11 @@ class Archive:
         ).fetchall()
         return [row[0] for row in rows]
 
+    def stopped_feeds(self) -> dict[str, str]:
+        """config URL -> reason, for feeds the daemon no longer polls (410 Gone)."""
+        rows = self.db.execute("SELECT config_url, stopped_reason FROM feeds WHERE stopped_at IS NOT NULL")
+        return {row[0]: row[1] for row in rows.fetchall()}
+
     def set_next_poll(self, feed_id: int, when: str) -> None:
         with self.db.conn:
             self.db.execute("UPDATE feeds SET next_poll_at = ? WHERE id = ?", [when, feed_id])
@@ -184,7 +189,11 @@ class Archive:
                 feed_values["body_sha256"] = body_sha256
         if poll.new_entries:
             feed_values["last_new_entry_at"] = poll.started_at
-        if poll.permanent_redirect:
+        if poll.permanent_redirect and not self.db.execute(
+            "SELECT 1 FROM feeds WHERE url = ? AND id != ?", [poll.permanent_redirect, poll.feed_id]
+        ).fetchone():
+            # Moved for good: poll the new address from now on (config_url still names this feed).
+            # When the target is already a feed of its own, both rows stay as they are.
             feed_values["url"] = poll.permanent_redirect
         if parsed is not None:
             feed_values.update(
@@ -217,6 +226,7 @@ class Archive:
                     "extracted": poll.extracted,
                     "final_url": poll.final_url,
                     "error": poll.error,
+                    "warning": parsed.warning if parsed is not None else None,
                 }
             )
 
@@ -304,6 +314,9 @@ class Archive:
             ):
                 if not value and page_value:
                     values[column] = page_value
+            if article.language:
+                # Detected from the article's own text: more reliable than a feed-wide declaration.
+                values["language"] = primary_language(article.language)
             self.db.execute(
                 "UPDATE entries SET extraction_attempts = extraction_attempts + 1 WHERE id = ?", [entry_id]
             )
@@ -335,15 +348,44 @@ class Archive:
                 neighbour = row[0] if row else None
             self.db.execute(f"UPDATE entries SET {direction}_id = ? WHERE id = ?", [neighbour, entry_id])
         # ...and the pointers of entries archived earlier that named this one.
+        touched = [entry_id]
         names = [u for u in {url, canonical} if u]
         if names:
             marks = ", ".join("?" * len(names))
             for direction in ("previous", "next"):
-                self.db.execute(
-                    f"UPDATE entries SET {direction}_id = ? WHERE {direction}_id IS NULL AND id != ? "
-                    f"AND {direction}_url IN ({marks})",
-                    [entry_id, entry_id, *names],
-                )
+                touched += [
+                    row[0]
+                    for row in self.db.execute(
+                        f"UPDATE entries SET {direction}_id = ? WHERE {direction}_id IS NULL AND id != ? "
+                        f"AND {direction}_url IN ({marks}) RETURNING id",
+                        [entry_id, entry_id, *names],
+                    ).fetchall()
+                ]
+        for touched_id in touched:
+            self._orient_adjacent(touched_id)
+
+    def _orient_adjacent(self, entry_id: int) -> None:
+        """Swap previous/next when the archived neighbours' dates say the page labelled them backwards.
+
+        Some themes (Hugo PaperMod among them) call the newer post "Prev". Only swaps when the known
+        dates all agree that the labels are inverted.
+        """
+        own, previous_at, next_at = self.db.execute(
+            "SELECT e.published_at, p.published_at, n.published_at FROM entries e "
+            "LEFT JOIN entries p ON p.id = e.previous_id LEFT JOIN entries n ON n.id = e.next_id WHERE e.id = ?",
+            [entry_id],
+        ).fetchone()
+        if not own:
+            return
+        inverted = (previous_at is not None and previous_at > own) or (next_at is not None and next_at < own)
+        consistent = (previous_at is not None and previous_at < own) or (next_at is not None and next_at > own)
+        if inverted and not consistent:
+            self.db.execute(
+                "UPDATE entries SET previous_url = next_url, next_url = previous_url, "
+                "previous_title = next_title, next_title = previous_title, "
+                "previous_id = next_id, next_id = previous_id WHERE id = ?",
+                [entry_id],
+            )
 
     def _set_tags(self, entry_id: int, names: Iterable[str], source: str) -> None:
         seen: set[str] = set()
@@ -384,6 +426,13 @@ class Archive:
         )
 
 
+def primary_language(tag: str | None) -> str | None:
+    """'de-DE' -> 'de': one value per language, so facets and filters group what belongs together."""
+    if not tag:
+        return None
+    return tag.replace("_", "-").split("-")[0].strip().lower() or None
+
+
 def word_count(text: str | None) -> int:
     return len(text.split()) if text else 0
 
@@ -397,7 +446,7 @@ def _entry_values(entry: ParsedEntry) -> dict[str, object]:
         "updated_at": entry.updated_at,
         "summary": html_to_text(entry.summary) or None,
         "content_html": entry.content_html,
-        "language": entry.language,
+        "language": primary_language(entry.language),
         "image_url": entry.image_url,
     }
 
