@@ -64,7 +64,15 @@ def parse_size(value: Any) -> int:
     return size
 
 
+def parse_delay(value: Any) -> float:
+    """Like parse_duration, but 0 is allowed (no delay)."""
+    if value in (0, "0", 0.0):
+        return 0.0
+    return parse_duration(value)
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+Delay = Annotated[float, BeforeValidator(parse_delay)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 
 
@@ -90,6 +98,8 @@ class Settings(BaseModel):
     extract_workers: int | None = Field(default=None, ge=1, le=64)  # None: one per CPU core
     extract_retries: int = Field(default=3, ge=0, le=100)  # later polls retry a failed extraction
     user_agent: str | None = None
+    respect_robots: bool = True  # robots.txt decides which article pages may be fetched
+    article_delay: Delay = 1.0  # least time between two article requests to one host
     # Refuse loopback/private/link-local targets unless explicitly allowed (SSRF protection).
     allow_private_networks: bool = False
 

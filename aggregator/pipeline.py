@@ -19,6 +19,7 @@ from aggregator.extract import ExtractionError, Extractor, is_html
 from aggregator.fetch import PAGE_ACCEPT, Fetcher, FetchResult
 from aggregator.models import ParsedFeed
 from aggregator.parse import FeedParseError, parse_feed
+from aggregator.polite import HostPacer, RobotsCache
 from aggregator.schedule import Bounds, adaptive_interval, at, cache_lifetime, error_delay, success_delay, with_jitter
 from aggregator.store import Archive, PendingArticle, PollRecord
 
@@ -49,6 +50,8 @@ class Poller:
         self.fetcher = fetcher
         self.extractor = extractor
         self.feed_ids = archive.sync_feeds(config)
+        self.robots = RobotsCache(fetcher)
+        self.pacer = HostPacer(config.settings.article_delay)
 
     def bounds(self, feed: FeedConfig) -> Bounds:
         settings = self.config.settings
@@ -98,6 +101,8 @@ class Poller:
             await self._extract_all(pending, report)
 
         report.error = error
+        # Being asked to slow down is not a broken feed: it waits as told but keeps its error count.
+        throttled = fetched.status == 429 or (fetched.status == 503 and fetched.retry_after_seconds is not None)
         report.duration_ms = int((time.monotonic() - started) * 1000)
         bounds = self.bounds(feed)
         if error is None:
@@ -108,7 +113,8 @@ class Poller:
                 cache_lifetime(fetched.headers),
             )
         else:
-            delay = error_delay(bounds, state.error_count + 1, fetched.retry_after_seconds)
+            errors = state.error_count + (0 if throttled else 1)
+            delay = error_delay(bounds, max(errors, 1), fetched.retry_after_seconds)
         self.archive.record_poll(
             PollRecord(
                 feed_id=feed_id,
@@ -123,6 +129,7 @@ class Poller:
                 error=error,
                 final_url=fetched.url if fetched.url != state.url else None,
                 permanent_redirect=fetched.permanent_redirect,
+                throttled=throttled,
             ),
             parsed=parsed,
             etag=fetched.headers.get("etag"),
@@ -152,6 +159,11 @@ class Poller:
                 report.extraction_errors.append(message)
 
     async def _extract_one(self, pending: PendingArticle) -> tuple[bool, str]:
+        if self.config.settings.respect_robots and not await self.robots.allowed(pending.url):
+            error = "article page: disallowed by the site's robots.txt"
+            self.archive.store_extraction_error(pending.entry_id, error)
+            return False, f"{pending.url}: {error}"
+        await self.pacer.wait(pending.url)
         page = await self.fetcher.fetch(
             pending.url, accept=PAGE_ACCEPT, max_bytes=self.config.settings.max_page_bytes
         )

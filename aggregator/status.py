@@ -8,7 +8,7 @@ import sqlite_utils
 
 _HEALTH_SQL = """
 SELECT f.id, COALESCE(f.config_title, f.title) AS title, f.url, f.active, f.last_polled_at, f.last_status,
-       f.error_count, f.last_error, f.next_poll_at, f.last_new_entry_at,
+       f.error_count, f.last_error, f.next_poll_at, f.stopped_at, f.stopped_reason, f.last_new_entry_at,
        (SELECT COUNT(*) FROM entries e WHERE e.feed_id = f.id) AS entries,
        (SELECT COUNT(*) FROM entries e WHERE e.feed_id = f.id AND e.extraction_error IS NOT NULL
             AND e.extracted_at IS NULL) AS extraction_errors
@@ -32,6 +32,7 @@ def format_table(rows: list[dict[str, object]]) -> str:
         ("last_status", "HTTP"),
         ("error_count", "ERRORS"),
         ("next_poll_at", "NEXT POLL"),
+        ("extraction_errors", "NO TEXT"),
         ("entries", "ENTRIES"),
         ("last_new_entry_at", "LAST NEW"),
     ]
@@ -44,6 +45,12 @@ def format_table(rows: list[dict[str, object]]) -> str:
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in cells]
     for row in rows:
-        if row["last_error"]:
-            lines.append(f"! {row['url']}: {row['last_error']}")
+        if row["stopped_reason"]:
+            lines.append(f"! {row['url']}: STOPPED {row['stopped_at']}: {row['stopped_reason']}")
+        elif not row["active"]:
+            continue
+        elif row["last_error"]:
+            count = int(row["error_count"] or 0)
+            streak = f" ({count} errors in a row)" if count > 1 else ""
+            lines.append(f"! {row['url']}: {row['last_error']}{streak}")
     return "\n".join(lines)

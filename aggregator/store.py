@@ -58,6 +58,7 @@ class PollRecord:
     error: str | None = None
     final_url: str | None = None
     permanent_redirect: str | None = None
+    throttled: bool = False  # 429 / 503 with Retry-After: an error, but not a sign of a broken feed
 
 
 @dataclass(slots=True)
@@ -208,7 +209,7 @@ class Archive:
                 }
             )
         with self.db.conn:
-            if poll.error is not None:
+            if poll.error is not None and not poll.throttled:
                 self.db.execute(
                     "UPDATE feeds SET error_count = COALESCE(error_count, 0) + 1 WHERE id = ?", [poll.feed_id]
                 )

@@ -34,6 +34,7 @@ def write_config(path: Path, feed_urls: Iterable[str], **settings: object) -> Co
         "read_timeout": "3s",
         "min_interval": "1s",
         "extract_workers": 2,
+        "article_delay": 0,
     }
     values.update(settings)
     lines = ["settings:"]
