@@ -108,8 +108,8 @@ class Poller:
         if error is None:
             delay = success_delay(
                 bounds,
-                parsed.ttl_seconds if parsed else None,
-                parsed.update_period_seconds if parsed else None,
+                parsed.ttl_seconds if parsed else state.ttl_seconds,
+                parsed.update_period_seconds if parsed else state.update_period_seconds,
                 cache_lifetime(fetched.headers),
             )
         else:

@@ -59,7 +59,10 @@ def with_jitter(delay: float, fraction: float = 0.1, rng: random.Random | None =
 
 
 def at(delay: float, now: datetime | None = None) -> str:
+    """The time `delay` seconds from now, rounded up to the whole second (never earlier than asked)."""
     when = (now or datetime.now(UTC)) + timedelta(seconds=delay)
+    if when.microsecond:
+        when += timedelta(microseconds=1_000_000 - when.microsecond)
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -36,6 +36,8 @@ class FeedState:
     full_text: bool
     error_count: int
     last_polled_at: str | None
+    ttl_seconds: int | None  # publisher's hints, kept from the last parse for polls answered 304
+    update_period_seconds: int | None
 
 
 @dataclass(slots=True)
@@ -150,13 +152,13 @@ class Archive:
 
     def feed_state(self, feed_id: int) -> FeedState:
         row = self.db.execute(
-            "SELECT id, url, etag, last_modified, body_sha256, full_text, error_count, last_polled_at "
-            "FROM feeds WHERE id = ?",
+            "SELECT id, url, etag, last_modified, body_sha256, full_text, error_count, last_polled_at, "
+            "ttl_seconds, update_period_seconds FROM feeds WHERE id = ?",
             [feed_id],
         ).fetchone()
         if row is None:
             raise KeyError(f"no feed with id {feed_id}")
-        return FeedState(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6] or 0, row[7])
+        return FeedState(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6] or 0, row[7], row[8], row[9])
 
     def record_poll(
         self,
