@@ -196,16 +196,29 @@ def _now() -> str:
 
 
 def _log_report(report: FeedReport) -> None:
+    """One line per poll; the fields also go to JSON log lines (--log-json) as keys."""
+    fields = {
+        "feed": report.url,
+        "status": report.http_status,
+        "duration_ms": report.duration_ms,
+        "new_entries": report.new_entries,
+        "updated_entries": report.updated_entries,
+        "extracted": report.extracted,
+        "extraction_errors": len(report.extraction_errors),
+        "not_modified": report.not_modified,
+        "error": report.error,
+    }
     if report.error:
         log.warning(
             "poll %s status=%s error=%r duration_ms=%d", report.url, report.http_status, report.error,
-            report.duration_ms,
+            report.duration_ms, extra={"fields": fields},
         )
     else:
         log.info(
             "poll %s status=%s new=%d updated=%d extracted=%d extraction_errors=%d duration_ms=%d%s",
             report.url, report.http_status, report.new_entries, report.updated_entries, report.extracted,
             len(report.extraction_errors), report.duration_ms, " (not modified)" if report.not_modified else "",
+            extra={"fields": fields},
         )
 
 

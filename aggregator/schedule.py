@@ -67,12 +67,16 @@ def at(delay: float, now: datetime | None = None) -> str:
 
 
 def adaptive_interval(publish_times: list[str], bounds: Bounds, now: datetime | None = None) -> float:
-    """Interval from the feed's publishing rate over the last week: the average gap between entries.
+    """Interval from the feed's publishing rate: the average gap between its recent entries.
 
-    With fewer than two entries that week the configured interval stands. Always within bounds.
+    `publish_times` are the newest entries' times (any order). Only the last week counts; with fewer
+    than two entries in it the configured interval stands. Always within bounds.
     """
     now = now or datetime.now(UTC)
     week_ago = (now - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    recent = sum(1 for t in publish_times if t >= week_ago)
-    interval = 7 * 86400 / recent if recent >= 2 else bounds.interval
+    recent = [t for t in publish_times if t >= week_ago]
+    if len(recent) < 2:
+        return min(max(bounds.interval, bounds.min_interval), bounds.max_interval)
+    oldest = datetime.strptime(min(recent)[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    interval = max((now - oldest).total_seconds(), 1.0) / len(recent)
     return min(max(interval, bounds.min_interval), bounds.max_interval)
