@@ -5,6 +5,7 @@ Errors name the file, line and feed they are about, so a user can fix the file w
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass
@@ -102,6 +103,19 @@ class Settings(BaseModel):
     article_delay: Delay = 1.0  # least time between two article requests to one host
     # Refuse loopback/private/link-local targets unless explicitly allowed (SSRF protection).
     allow_private_networks: bool = False
+    # Private networks allowed one by one (CIDR), e.g. an intranet feed server, with the guard kept on.
+    allowed_networks: tuple[str, ...] = ()
+
+    @field_validator("allowed_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        networks = [value] if isinstance(value, str) else list(value or [])
+        for network in networks:
+            try:
+                ipaddress.ip_network(str(network), strict=False)
+            except ValueError:
+                raise ValueError(f"not a network (CIDR like 10.0.0.0/8): {network!r}") from None
+        return tuple(str(n) for n in networks)
 
     @field_validator("user_agent")
     @classmethod

@@ -18,7 +18,7 @@ import aiohttp
 
 from aggregator import USER_AGENT
 from aggregator.config import Settings
-from aggregator.netguard import BlockedAddressError, GuardedResolver, check_host
+from aggregator.netguard import BlockedAddressError, GuardedResolver, NetworkPolicy, check_host
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
@@ -95,6 +95,7 @@ class Fetcher:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._policy = NetworkPolicy.from_settings(settings.allow_private_networks, settings.allowed_networks)
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Fetcher:
@@ -103,7 +104,7 @@ class Fetcher:
             limit=settings.concurrency,
             limit_per_host=settings.per_host_concurrency,
             ttl_dns_cache=300,
-            resolver=GuardedResolver(settings.allow_private_networks),
+            resolver=GuardedResolver(self._policy),
         )
         timeout = aiohttp.ClientTimeout(
             total=settings.timeout,
@@ -190,7 +191,7 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         for _ in range(self._settings.max_redirects + 1):
             host = urlsplit(url).hostname or ""
-            check_host(host, self._settings.allow_private_networks)
+            check_host(host, self._policy)
             async with self._session.get(url, headers=headers, allow_redirects=False) as response:
                 result.status = response.status
                 result.url = url

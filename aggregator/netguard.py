@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp.abc import ResolveResult
@@ -73,33 +75,56 @@ def parse_ip_literal(host: str) -> str | None:
     return None
 
 
-def check_host(host: str, allow_private: bool) -> None:
-    """Raise BlockedAddressError for an IP-literal host that is not allowed."""
-    if allow_private:
+@dataclass(frozen=True, slots=True)
+class NetworkPolicy:
+    """Which addresses may be connected to: public ones, plus all (allow_private) or listed networks."""
+
+    allow_private: bool = False
+    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+
+    @classmethod
+    def from_settings(cls, allow_private: bool, networks: Iterable[str] = ()) -> NetworkPolicy:
+        return cls(allow_private, tuple(ipaddress.ip_network(n, strict=False) for n in networks))
+
+    def permits(self, value: str) -> bool:
+        if self.allow_private or is_public_address(value):
+            return True
+        try:
+            address = ipaddress.ip_address(value.split("%", 1)[0])
+        except ValueError:
+            return False
+        return any(address.version == net.version and address in net for net in self.allowed_networks)
+
+
+def check_host(host: str, policy: NetworkPolicy) -> None:
+    """Raise BlockedAddressError for an IP-literal (or localhost) host the policy does not permit.
+
+    Names are checked again after resolution, at connect time, by GuardedResolver.
+    """
+    if policy.allow_private:
         return
     literal = parse_ip_literal(host)
-    if literal is not None and not is_public_address(literal):
+    if literal is not None and not policy.permits(literal):
         raise BlockedAddressError(f"refused to connect to non-public address {literal}")
-    if host.lower().rstrip(".") in ("localhost", "localhost.localdomain") or host.lower().endswith(
-        ".localhost"
-    ):
+    name = host.lower().rstrip(".")
+    if literal is None and not policy.allowed_networks and (name == "localhost" or name.endswith(".localhost")):
         raise BlockedAddressError(f"refused to connect to {host}")
 
 
 class GuardedResolver(ThreadedResolver):
-    """Resolver that drops non-public addresses unless private networks are allowed."""
+    """Resolver that drops addresses the policy does not permit, so DNS rebinding cannot slip through."""
 
-    def __init__(self, allow_private: bool, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, policy: NetworkPolicy, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._allow_private = allow_private
+        self._policy = policy
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         results = await super().resolve(host, port, family)
-        if self._allow_private:
+        if self._policy.allow_private:
             return results
-        allowed = [r for r in results if is_public_address(r["host"])]
+        allowed = [r for r in results if self._policy.permits(r["host"])]
         if not allowed:
             addresses = ", ".join(sorted({r["host"] for r in results}))
             raise BlockedAddressError(f"refused: {host} resolves to non-public address {addresses}")

@@ -193,6 +193,10 @@ def _walk(el: etree._Element, out: list[str]) -> None:
             out.append(child.tail)
 
 
+# huge_tree: without it libxml2 silently drops text nodes over 10 MB, and the text would be lost.
+_TEXT_PARSER = lxml.html.HTMLParser(huge_tree=True)
+
+
 def html_to_text(html: str | None) -> str:
     """Plain text of an HTML fragment: blocks become paragraphs separated by a blank line, <br> a newline,
     other whitespace collapsed, entities decoded. For full-text indexing and word counts."""
@@ -201,7 +205,7 @@ def html_to_text(html: str | None) -> str:
     if "<" not in html and "&" not in html:
         return " ".join(html.split())
     try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        root = lxml.html.fragment_fromstring(html, create_parent="div", parser=_TEXT_PARSER)
     except (etree.ParserError, ValueError):
         return " ".join(_html.unescape(html).split())
     out = [root.text or ""]

@@ -10,7 +10,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
@@ -239,6 +239,7 @@ class Archive:
         """Insert new entries and update changed ones, in one transaction. Idempotent."""
         counts = StoreCounts()
         now = utcnow()
+        horizon = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         with self.db.conn:
             for entry in entries:
                 content_hash = _entry_hash(entry)
@@ -247,6 +248,10 @@ class Archive:
                     [feed_id, entry.guid],
                 ).fetchone()
                 values = _entry_values(entry)
+                for column in ("published_at", "updated_at"):
+                    # A date beyond tomorrow is a publisher's mistake; it would sit atop "latest" for years.
+                    if values[column] and str(values[column]) > horizon:
+                        values[column] = now
                 if row is None:
                     values.update(
                         feed_id=feed_id,

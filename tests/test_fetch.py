@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 from aggregator import USER_AGENT
 from aggregator.config import Settings
 from aggregator.fetch import Fetcher, parse_retry_after
-from aggregator.netguard import check_host, is_public_address, parse_ip_literal
+from aggregator.netguard import NetworkPolicy, check_host, is_public_address, parse_ip_literal
 
 FEED = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
 
@@ -185,8 +185,13 @@ def test_address_classification() -> None:
     assert parse_ip_literal("0x7f.1") == "127.0.0.1"
     assert parse_ip_literal("example.com") is None
     with pytest.raises(OSError):
-        check_host("0x7f.1", allow_private=False)
-    check_host("0x7f.1", allow_private=True)
+        check_host("0x7f.1", NetworkPolicy())
+    check_host("0x7f.1", NetworkPolicy(allow_private=True))
+    only_one = NetworkPolicy.from_settings(False, ["127.0.0.1/32"])
+    check_host("127.0.0.1", only_one)
+    for host in ("127.0.0.2", "0x7f000002", "[::1]", "169.254.169.254", "10.0.0.1"):
+        with pytest.raises(OSError):
+            check_host(host, only_one)
 
 
 def test_retry_after_forms() -> None:
