@@ -174,6 +174,15 @@ async def test_private_addresses_refused_by_default(server) -> None:
     assert named.error is not None and "refused" in named.error
 
 
+async def test_names_checked_after_resolution(server) -> None:
+    srv, _ = server
+    # With a private network allowed but not loopback, "localhost" passes the name check and is
+    # refused only once it resolves, at connect time.
+    async with Fetcher(settings(allow_private_networks=False, allowed_networks=["10.0.0.0/8"])) as fetcher:
+        result = await fetcher.fetch(url(srv, "/feed").replace("127.0.0.1", "localhost"))
+    assert result.error is not None and result.error.startswith("refused: localhost resolves to non-public address")
+
+
 def test_address_classification() -> None:
     for address in ("127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
                     "::1", "fc00::1", "fe80::1", "::ffff:127.0.0.1", "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "0.0.0.0"):
