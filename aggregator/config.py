@@ -98,7 +98,10 @@ class Settings(BaseModel):
     per_host_concurrency: int = Field(default=2, ge=1, le=100)
     extract_workers: int | None = Field(default=None, ge=1, le=64)  # None: one per CPU core
     extract_retries: int = Field(default=3, ge=0, le=100)  # later polls retry a failed extraction
+    backfill_pages: int = Field(default=10, ge=1, le=10000)  # per feed and round of background backfill
     user_agent: str | None = None
+    keep_pages: bool = True  # keep each fetched article page, gzip-compressed, for `aggregator reextract`
+    page_retention: Duration | None = None  # drop kept pages older than this; None keeps them forever
     respect_robots: bool = True  # robots.txt decides which article pages may be fetched
     article_delay: Delay = 1.0  # least time between two article requests to one host
     # Refuse loopback/private/link-local targets unless explicitly allowed (SSRF protection).
@@ -136,6 +139,7 @@ class FeedConfig(BaseModel):
     interval: Duration | None = None
     full_text: bool | None = None
     enabled: bool = True
+    backfill: bool = False  # the daemon follows previous-post links past the feed window in the background
 
     @field_validator("url")
     @classmethod

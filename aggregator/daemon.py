@@ -21,6 +21,7 @@ from pathlib import Path
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from aggregator.backfill import Backfiller
 from aggregator.config import Config, ConfigError, FeedConfig, load_config
 from aggregator.extract import Extractor
 from aggregator.fetch import Fetcher
@@ -32,6 +33,7 @@ log = logging.getLogger("aggregator.daemon")
 
 DISPATCH_EVERY_S = 1.0
 CONFIG_CHECK_EVERY_S = 2.0
+BACKFILL_EVERY_S = 30.0
 STOP_GRACE_S = 5.0
 # Never-polled feeds start spread at random over this much time per feed (at most START_SPREAD_MAX_S),
 # so a big config does not fire all at once.
@@ -74,6 +76,8 @@ class Daemon:
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._config_digest = _file_digest(config.path)
         self._poller: Poller | None = None
+        self._backfiller: Backfiller | None = None
+        self._backfill_task: asyncio.Task[None] | None = None
         self._semaphore = asyncio.Semaphore(config.settings.concurrency)
 
     def request_stop(self) -> None:
@@ -93,6 +97,7 @@ class Daemon:
                 self.config.settings.extract_workers
             ) as extractor:
                 self._poller = Poller(self.config, self.archive, fetcher, extractor)
+                self._backfiller = Backfiller(self.config, self.archive, fetcher, extractor)
                 self._spread_new_feeds()
                 scheduler = AsyncIOScheduler(timezone=UTC)
                 scheduler.add_job(
@@ -102,6 +107,10 @@ class Daemon:
                 scheduler.add_job(
                     self.check_config_file, "interval", seconds=CONFIG_CHECK_EVERY_S, id="config-watch",
                     max_instances=1, coalesce=True, misfire_grace_time=30,
+                )
+                scheduler.add_job(
+                    self.start_backfill_round, "interval", seconds=BACKFILL_EVERY_S, id="backfill",
+                    max_instances=1, coalesce=True, misfire_grace_time=60,
                 )
                 scheduler.start()
                 if self.serve is not None:
@@ -169,7 +178,30 @@ class Daemon:
                 log.exception("poll %s failed", feed.url)
                 self._poller.record_crash(feed, exc)
 
+    async def start_backfill_round(self) -> None:
+        # A task of its own, so that stopping can cancel it like a poll in flight.
+        if self._backfill_task is None or self._backfill_task.done():
+            self._backfill_task = asyncio.create_task(self.backfill_round(), name="backfill")
+
+    async def backfill_round(self) -> None:
+        """A few older posts for each feed that opted in (`backfill: true`), between regular polls."""
+        if self._backfiller is None or self._poller is None:
+            return
+        wanted = set(self._poller.feed_ids.values())
+        for feed_id in self.archive.backfill_feed_ids():
+            if self._stop.is_set():
+                return
+            if feed_id not in wanted or feed_id in self._in_flight:
+                continue
+            report = await self._backfiller.backfill_feed(feed_id, self.config.settings.backfill_pages)
+            if report.added or report.failed:
+                log.info("backfill feed %d: %d older posts archived, %d failed%s", feed_id, report.added,
+                         report.failed, ", reached the first post" if report.reached_start else "")
+
     async def _drain(self) -> None:
+        if self._backfill_task is not None and not self._backfill_task.done():
+            self._backfill_task.cancel()
+            await asyncio.gather(self._backfill_task, return_exceptions=True)
         tasks = list(self._in_flight.values())
         if not tasks:
             return
@@ -198,6 +230,8 @@ class Daemon:
             log.warning("changed settings take effect at the next restart; feed changes apply now")
         self.config = config
         self._poller.config = config
+        if self._backfiller is not None:
+            self._backfiller.config = config
         self._poller.feed_ids = self.archive.sync_feeds(config)
         self._spread_new_feeds()
         after = {f.url for f in config.feeds}

@@ -21,6 +21,7 @@ from dateutil import parser as dateparser
 from trafilatura.utils import load_html
 
 from aggregator.adjacent import find_adjacent
+from aggregator.dedupe import text_simhash
 from aggregator.models import Article
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -78,6 +79,7 @@ def extract_article(body: bytes, url: str) -> Article:
         description=document.description or None,
         word_count=len(text.split()),
         adjacent=adjacent,
+        simhash=text_simhash(text),
     )
 
 

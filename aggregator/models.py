@@ -69,3 +69,4 @@ class Article:
     description: str | None = None
     word_count: int = 0
     adjacent: AdjacentLinks = field(default_factory=AdjacentLinks)
+    simhash: str | None = None  # 64-bit text fingerprint, hex, for near-duplicate detection

@@ -21,7 +21,7 @@ from aggregator.models import ParsedFeed
 from aggregator.parse import FeedParseError, parse_feed
 from aggregator.polite import HostPacer, RobotsCache
 from aggregator.schedule import Bounds, adaptive_interval, at, cache_lifetime, error_delay, success_delay, with_jitter
-from aggregator.store import Archive, PendingArticle, PollRecord
+from aggregator.store import Archive, PendingArticle, PollRecord, RawPage
 
 log = logging.getLogger("aggregator.poll")
 
@@ -167,20 +167,23 @@ class Poller:
         page = await self.fetcher.fetch(
             pending.url, accept=PAGE_ACCEPT, max_bytes=self.config.settings.max_page_bytes
         )
-        error = _page_problem(page)
+        error = page_problem(page)
         if error is None:
             try:
                 article = await self.extractor.extract(page.body or b"", page.url)
             except ExtractionError as exc:
                 error = str(exc)
             else:
-                self.archive.store_article(pending.entry_id, article, page.url)
+                raw = RawPage(page.url, page.headers.get("content-type"), page.body or b"")
+                self.archive.store_article(
+                    pending.entry_id, article, page.url, raw if self.config.settings.keep_pages else None
+                )
                 return True, pending.url
         self.archive.store_extraction_error(pending.entry_id, error)
         return False, f"{pending.url}: {error}"
 
 
-def _page_problem(page: FetchResult) -> str | None:
+def page_problem(page: FetchResult) -> str | None:
     if page.error is not None:
         return f"article page: {page.error}"
     content_type = page.headers.get("content-type")
@@ -243,4 +246,14 @@ async def poll_once(
                 on_done(report)
             return report
 
-        return list(await asyncio.gather(*(one(feed) for feed in selected)))
+        reports = list(await asyncio.gather(*(one(feed) for feed in selected)))
+    prune_pages(config, archive)
+    return reports
+
+
+def prune_pages(config: Config, archive: Archive) -> int:
+    """Apply the page_retention setting; returns how many kept pages were dropped."""
+    retention = config.settings.page_retention
+    if retention is None:
+        return 0
+    return archive.prune_pages(at(-retention))

@@ -168,8 +168,62 @@ END"""
     )
 
 
+def _create_v2(db: sqlite_utils.Database) -> None:
+    # Raw article pages, gzip-compressed, in a table of their own so browsing entries stays fast.
+    db["pages"].create(
+        {
+            "entry_id": int,
+            "url": str,
+            "fetched_at": str,
+            "content_type": str,
+            "size": int,
+            "sha256": str,
+            "body_gz": bytes,
+        },
+        pk="entry_id",
+        not_null={"url", "fetched_at", "body_gz"},
+        foreign_keys=[("entry_id", "entries", "id")],
+    )
+    db["pages"].create_index(["fetched_at"])
+    # Former versions of an entry, kept whenever a later poll or refetch changes it.
+    db["entry_revisions"].create(
+        {
+            "id": int,
+            "entry_id": int,
+            "revised_at": str,
+            "source": str,
+            "title": str,
+            "summary": str,
+            "content_html": str,
+            "full_text": str,
+        },
+        pk="id",
+        not_null={"entry_id", "revised_at", "source"},
+        foreign_keys=[("entry_id", "entries", "id")],
+    )
+    db["entry_revisions"].create_index(["entry_id", "revised_at"])
+    # Near-duplicate detection: 64-bit simhash of the text, split in four 16-bit bands for lookup.
+    db["simhash_bands"].create(
+        {"entry_id": int, "band": int, "value": int},
+        pk=("entry_id", "band"),
+        foreign_keys=[("entry_id", "entries", "id")],
+    )
+    db["simhash_bands"].create_index(["band", "value"])
+    db["backfill_failures"].create(
+        {"url": str, "feed_id": int, "error": str, "attempts": int, "last_attempt_at": str},
+        pk="url",
+        foreign_keys=[("feed_id", "feeds", "id")],
+    )
+    db.execute("ALTER TABLE entries ADD COLUMN backfilled INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE entries ADD COLUMN simhash TEXT")
+    db.execute("ALTER TABLE entries ADD COLUMN duplicate_of INTEGER REFERENCES entries(id)")
+    db["entries"].create_index(["duplicate_of"])
+    db.execute("ALTER TABLE feeds ADD COLUMN backfill INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "feeds, entries, tags, enclosures, polls, FTS5 over entries", _create_v1),
+    (2, "raw pages, entry revisions, near-duplicates, backfill", _create_v2),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -5,15 +5,17 @@ Every write is a short transaction, so Datasette can read while the poller write
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
+from aggregator import dedupe
 from aggregator.config import Config
 from aggregator.models import Article, ParsedEntry, ParsedFeed
 from aggregator.sanitize import html_to_text
@@ -64,6 +66,13 @@ class PollRecord:
 
 
 @dataclass(slots=True)
+class RawPage:
+    url: str
+    content_type: str | None
+    body: bytes
+
+
+@dataclass(slots=True)
 class StoreCounts:
     new: int = 0
     updated: int = 0
@@ -107,6 +116,7 @@ class Archive:
                     "interval_seconds": int(config.feed_interval(feed)),
                     "full_text": int(config.feed_full_text(feed)),
                     "active": int(feed.enabled),
+                    "backfill": int(feed.backfill),
                 }
                 if row is None:
                     self.db["feeds"].insert({"url": feed.url, "added_at": now, **values})
@@ -266,10 +276,11 @@ class Archive:
                     counts.new += 1
                 elif row[1] != content_hash:
                     entry_id = row[0]
-                    values.update(content_hash=content_hash, changed_at=now)
+                    self._keep_revision(entry_id, "feed", now)
+                    # Changed in the feed: fetch the page again too, its text has likely changed as well.
+                    values.update(content_hash=content_hash, changed_at=now, extracted_at=None, extraction_attempts=0)
                     if row[2] != entry.url:
-                        # a new link means a new page to extract
-                        values.update(extracted_at=None, extraction_attempts=0, canonical_url=None)
+                        values.update(canonical_url=None)
                     self.db["entries"].update(entry_id, values)
                     self.db.execute(
                         "UPDATE entries SET full_text = :text, word_count = :words "
@@ -292,45 +303,170 @@ class Archive:
         ).fetchall()
         return [PendingArticle(row[0], row[1]) for row in rows]
 
-    def store_article(self, entry_id: int, article: Article, final_url: str | None) -> None:
-        """Save an extracted article and link it to its archived neighbours (both directions)."""
-        adjacent = article.adjacent
-        values: dict[str, object] = {
-            "full_text": article.full_text,
-            "full_text_source": "page",
-            "word_count": article.word_count,
-            "extracted_at": utcnow(),
-            "extraction_error": None,
-            "canonical_url": final_url,
-            "site_name": article.site_name,
-            "description": article.description,
-            "previous_url": adjacent.previous_url,
-            "next_url": adjacent.next_url,
-            "previous_title": adjacent.previous_title,
-            "next_title": adjacent.next_title,
-        }
+    def store_article(
+        self, entry_id: int, article: Article, final_url: str | None, page: RawPage | None = None
+    ) -> None:
+        """Save an extracted article (and its raw page), keep the former text as a revision when it
+        changed, link the entry to its archived neighbours (both directions) and to near-duplicates."""
         with self.db.conn:
-            current = self.db.execute(
-                "SELECT author, published_at, language, image_url, title FROM entries WHERE id = ?", [entry_id]
-            ).fetchone()
-            # The feed's own values win; the page fills the gaps.
-            for column, value, page_value in zip(
-                ("author", "published_at", "language", "image_url", "title"),
-                current,
-                (article.author, article.published_at, article.language, article.image_url, article.title),
-                strict=True,
-            ):
-                if not value and page_value:
-                    values[column] = page_value
-            if article.language:
-                # Detected from the article's own text: more reliable than a feed-wide declaration.
-                values["language"] = primary_language(article.language)
-            self.db.execute(
-                "UPDATE entries SET extraction_attempts = extraction_attempts + 1 WHERE id = ?", [entry_id]
+            self._apply_article(entry_id, article, _article_values(article, final_url), page)
+
+    def _apply_article(self, entry_id: int, article: Article, values: dict[str, object], page: RawPage | None) -> None:
+        """store_article's writes, inside the caller's transaction."""
+        previous_text = self.db.execute(
+            "SELECT full_text FROM entries WHERE id = ? AND full_text_source = 'page'", [entry_id]
+        ).fetchone()
+        if previous_text is not None and previous_text[0] != article.full_text:
+            self._keep_revision(entry_id, "page", str(values["extracted_at"]))
+        current = self.db.execute(
+            "SELECT author, published_at, language, image_url, title FROM entries WHERE id = ?", [entry_id]
+        ).fetchone()
+        # The feed's own values win; the page fills the gaps.
+        for column, value, page_value in zip(
+            ("author", "published_at", "language", "image_url", "title"),
+            current,
+            (article.author, article.published_at, article.language, article.image_url, article.title),
+            strict=True,
+        ):
+            if not value and page_value:
+                values[column] = page_value
+        if article.language:
+            # Detected from the article's own text: more reliable than a feed-wide declaration.
+            values["language"] = primary_language(article.language)
+        self.db.execute("UPDATE entries SET extraction_attempts = extraction_attempts + 1 WHERE id = ?", [entry_id])
+        self.db["entries"].update(entry_id, values)
+        self._set_tags(entry_id, [*article.categories, *article.tags], "page")
+        self._resolve_adjacent(entry_id)
+        if page is not None:
+            self._save_page(entry_id, page)
+        self._link_near_duplicates(entry_id, article)
+
+    def backfill_frontier(self, feed_id: int, max_attempts: int) -> tuple[int, str] | None:
+        """The oldest entry of the feed whose previous post is named but not archived: (entry id, URL)."""
+        row = self.db.execute(
+            """SELECT e.id, e.previous_url FROM entries e
+               WHERE e.feed_id = :feed AND e.previous_url IS NOT NULL AND e.previous_id IS NULL
+                 AND NOT EXISTS (SELECT 1 FROM entries x
+                                 WHERE x.url = e.previous_url OR x.canonical_url = e.previous_url)
+                 AND NOT EXISTS (SELECT 1 FROM backfill_failures f WHERE f.url = e.previous_url AND f.attempts >= :max)
+               ORDER BY COALESCE(e.published_at, e.first_seen_at), e.id LIMIT 1""",
+            {"feed": feed_id, "max": max_attempts},
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def add_backfilled_entry(self, feed_id: int, url: str, article: Article, page: RawPage | None) -> int:
+        """Archive an older post reached through a previous-post link, marked as backfilled.
+
+        One transaction: a kill leaves either nothing or the complete entry, so a rerun resumes cleanly.
+        """
+        with self.db.conn:
+            self.db["entries"].insert(
+                {
+                    "feed_id": feed_id,
+                    "guid": f"link:{url}",
+                    "url": url,
+                    "title": article.title,
+                    "author": article.author,
+                    "published_at": article.published_at,
+                    "summary": article.description,
+                    "language": primary_language(article.language),
+                    "image_url": article.image_url,
+                    "first_seen_at": utcnow(),
+                    "extraction_attempts": 0,
+                    "backfilled": 1,
+                },
+                ignore=True,  # the same URL backfilled by an earlier, interrupted run
             )
-            self.db["entries"].update(entry_id, values)
-            self._set_tags(entry_id, [*article.categories, *article.tags], "page")
-            self._resolve_adjacent(entry_id)
+            self.db.execute("DELETE FROM backfill_failures WHERE url = ?", [url])
+            entry_id = self.db.execute(
+                "SELECT id FROM entries WHERE feed_id = ? AND guid = ?", [feed_id, f"link:{url}"]
+            ).fetchone()[0]
+            self._apply_article(entry_id, article, _article_values(article, url), page)
+        return entry_id
+
+    def record_backfill_failure(self, feed_id: int, url: str, error: str) -> None:
+        with self.db.conn:
+            self.db.execute(
+                "INSERT INTO backfill_failures (url, feed_id, error, attempts, last_attempt_at) VALUES (?, ?, ?, 1, ?) "
+                "ON CONFLICT (url) DO UPDATE SET error = excluded.error, attempts = attempts + 1, "
+                "last_attempt_at = excluded.last_attempt_at",
+                [url, feed_id, error, utcnow()],
+            )
+
+    def backfill_feed_ids(self) -> list[int]:
+        rows = self.db.execute("SELECT id FROM feeds WHERE backfill = 1 AND active = 1 AND stopped_at IS NULL")
+        return [row[0] for row in rows.fetchall()]
+
+    def prune_pages(self, fetched_before: str) -> int:
+        with self.db.conn:
+            return self.db.execute("DELETE FROM pages WHERE fetched_at < ?", [fetched_before]).rowcount
+
+    def kept_pages(self, feed_id: int | None = None) -> Iterator[tuple[int, RawPage]]:
+        """Kept raw pages, decompressed one at a time (entry id, page), so memory stays flat."""
+        if feed_id is None:
+            rows = self.db.execute("SELECT entry_id FROM pages ORDER BY entry_id")
+        else:
+            rows = self.db.execute(
+                "SELECT p.entry_id FROM pages p JOIN entries e ON e.id = p.entry_id WHERE e.feed_id = ? "
+                "ORDER BY p.entry_id",
+                [feed_id],
+            )
+        for (entry_id,) in rows.fetchall():
+            row = self.db.execute(
+                "SELECT url, content_type, body_gz FROM pages WHERE entry_id = ?", [entry_id]
+            ).fetchone()
+            if row is not None:
+                yield entry_id, RawPage(row[0], row[1], gzip.decompress(row[2]))
+
+    def _keep_revision(self, entry_id: int, source: str, when: str) -> None:
+        self.db.execute(
+            "INSERT INTO entry_revisions (entry_id, revised_at, source, title, summary, content_html, full_text) "
+            "SELECT id, ?, ?, title, summary, content_html, full_text FROM entries WHERE id = ?",
+            [when, source, entry_id],
+        )
+
+    def _save_page(self, entry_id: int, page: RawPage) -> None:
+        self.db.execute(
+            "INSERT INTO pages (entry_id, url, fetched_at, content_type, size, sha256, body_gz) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (entry_id) DO UPDATE SET url = excluded.url, "
+            "fetched_at = excluded.fetched_at, content_type = excluded.content_type, size = excluded.size, "
+            "sha256 = excluded.sha256, body_gz = excluded.body_gz",
+            [entry_id, page.url, utcnow(), page.content_type, len(page.body),
+             hashlib.sha256(page.body).hexdigest(), gzip.compress(page.body, compresslevel=6)],
+        )
+
+    def _link_near_duplicates(self, entry_id: int, article: Article) -> None:
+        """Mark copies of the same story in other feeds: `duplicate_of` points at the first one archived."""
+        self.db.execute("DELETE FROM simhash_bands WHERE entry_id = ?", [entry_id])
+        if article.simhash is None or article.word_count < dedupe.MIN_WORDS:
+            return
+        fingerprint = int(article.simhash, 16)
+        bands = dedupe.bands(fingerprint)
+        self.db.conn.executemany(
+            "INSERT INTO simhash_bands (entry_id, band, value) VALUES (?, ?, ?)",
+            [(entry_id, band, value) for band, value in bands],
+        )
+        where = " OR ".join("(b.band = ? AND b.value = ?)" for _ in bands)
+        candidates = self.db.execute(
+            f"SELECT DISTINCT e.id, e.simhash, e.full_text, COALESCE(e.duplicate_of, e.id) FROM simhash_bands b "
+            f"JOIN entries e ON e.id = b.entry_id WHERE ({where}) AND e.id != ? "
+            f"AND e.feed_id != (SELECT feed_id FROM entries WHERE id = ?)",
+            [*[v for pair in bands for v in pair], entry_id, entry_id],
+        ).fetchall()
+        group = [
+            (other_id, root)
+            for other_id, other_hash, other_text, root in candidates
+            if dedupe.is_near_duplicate(fingerprint, int(other_hash, 16), article.full_text or "", other_text or "")
+        ]
+        if not group:
+            return
+        root = min([entry_id, *(r for _, r in group)])
+        members = {entry_id, *(other for other, _ in group), *(r for _, r in group)} - {root}
+        marks = ", ".join("?" * len(members))
+        self.db.execute(
+            f"UPDATE entries SET duplicate_of = ? WHERE id IN ({marks}) OR duplicate_of IN ({marks})",
+            [root, *members, *members],
+        )
 
     def store_extraction_error(self, entry_id: int, error: str) -> None:
         with self.db.conn:
@@ -443,6 +579,25 @@ def primary_language(tag: str | None) -> str | None:
 
 def word_count(text: str | None) -> int:
     return len(text.split()) if text else 0
+
+
+def _article_values(article: Article, final_url: str | None) -> dict[str, object]:
+    adjacent = article.adjacent
+    return {
+        "full_text": article.full_text,
+        "full_text_source": "page",
+        "word_count": article.word_count,
+        "extracted_at": utcnow(),
+        "extraction_error": None,
+        "canonical_url": final_url,
+        "site_name": article.site_name,
+        "description": article.description,
+        "previous_url": adjacent.previous_url,
+        "next_url": adjacent.next_url,
+        "previous_title": adjacent.previous_title,
+        "next_title": adjacent.next_title,
+        "simhash": article.simhash,
+    }
 
 
 def _entry_values(entry: ParsedEntry) -> dict[str, object]:

@@ -1,0 +1,39 @@
+"""Near-duplicate texts (the same story syndicated across feeds).
+
+A 64-bit simhash (trafilatura's) finds candidates cheaply through four 16-bit bands: copies within a
+Hamming distance of 3 share at least one band. Candidates are then confirmed on the texts themselves
+(Jaccard similarity of word 5-gram shingles), since templated prose can collide on the simhash alone.
+"""
+
+from __future__ import annotations
+
+from trafilatura.deduplication import Simhash
+
+MIN_WORDS = 50
+MAX_HAMMING = 6
+MIN_JACCARD = 0.6
+_SHINGLE = 5
+
+
+def text_simhash(text: str) -> str:
+    return f"{Simhash(text).hash:016x}"
+
+
+def bands(fingerprint: int) -> list[tuple[int, int]]:
+    return [(band, (fingerprint >> (16 * band)) & 0xFFFF) for band in range(4)]
+
+
+def shingles(text: str) -> set[tuple[str, ...]]:
+    words = text.casefold().split()
+    return {tuple(words[i : i + _SHINGLE]) for i in range(max(1, len(words) - _SHINGLE + 1))}
+
+
+def jaccard(a: str, b: str) -> float:
+    left, right = shingles(a), shingles(b)
+    if not left or not right:
+        return 0.0
+    return len(left & right) / len(left | right)
+
+
+def is_near_duplicate(hash_a: int, hash_b: int, text_a: str, text_b: str) -> bool:
+    return (hash_a ^ hash_b).bit_count() <= MAX_HAMMING and jaccard(text_a, text_b) >= MIN_JACCARD
