@@ -202,6 +202,68 @@ def status(config_path: Path | None, db_path: Path, as_json: bool) -> None:
         click.echo(format_table(rows))
 
 
+def _select_feed_ids(archive: Any, config: Config, feed_urls: tuple[str, ...]) -> list[int]:
+    from aggregator.urls import normalize_url
+
+    ids = archive.sync_feeds(config)
+    if not feed_urls:
+        return list(ids.values())
+    wanted = {normalize_url(u) for u in feed_urls}
+    missing = wanted - set(ids)
+    if missing:
+        names = ", ".join(sorted(map(str, missing)))
+        raise click.BadParameter(f"not in {config.path}: {names}", param_hint="--feed")
+    return [ids[u] for u in ids if u in wanted]
+
+
+@main.command()
+@common_options
+@click.option("--feed", "feed_urls", multiple=True, metavar="URL", help="Backfill only this feed (repeatable).")
+@click.option("--max-pages", default=100, show_default=True, type=click.IntRange(1), help="Older posts per feed.")
+def backfill(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], max_pages: int) -> None:
+    """Archive older posts by following previous-post links past the feed window.
+
+    Resumable: run it again after an interruption and it continues from the oldest archived post.
+    """
+    from aggregator.backfill import backfill as run_backfill
+    from aggregator.store import Archive
+
+    config = read_config(config_path)
+    archive = Archive(db_path)
+    try:
+        feed_ids = _select_feed_ids(archive, config, feed_urls)
+        with click.progressbar(length=len(feed_ids) * max_pages, label="Backfilling", file=sys.stderr) as bar:
+            reports = asyncio.run(run_backfill(config, archive, feed_ids, max_pages, lambda _u, _ok: bar.update(1)))
+    finally:
+        archive.close()
+    for report in reports:
+        end = "reached the first post" if report.reached_start else "more remain"
+        click.echo(f"feed {report.feed_id}: {report.added} older posts archived, {report.failed} failed, {end}")
+
+
+@main.command()
+@common_options
+@click.option("--feed", "feed_urls", multiple=True, metavar="URL", help="Only this feed's pages (repeatable).")
+def reextract(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...]) -> None:
+    """Run extraction again over the kept article pages, without fetching anything."""
+    from aggregator.reextract import reextract as run_reextract
+    from aggregator.store import Archive
+
+    config = read_config(config_path)
+    archive = Archive(db_path)
+    try:
+        feed_ids: list[int | None] = list(_select_feed_ids(archive, config, feed_urls)) if feed_urls else [None]
+        total = archive.count("pages")
+        pages = changed = failed = 0
+        with click.progressbar(length=total, label="Re-extracting", file=sys.stderr) as bar:
+            for feed_id in feed_ids:
+                report = asyncio.run(run_reextract(config, archive, feed_id, lambda: bar.update(1)))
+                pages, changed, failed = pages + report.pages, changed + report.changed, failed + report.failed
+    finally:
+        archive.close()
+    click.echo(f"{pages} pages re-extracted: {changed} texts changed (former versions kept), {failed} failed")
+
+
 class _NullFile:
     def write(self, _text: str) -> None:
         pass
