@@ -54,8 +54,11 @@ def error_delay(bounds: Bounds, consecutive_errors: int, retry_after: float | No
 
 
 def with_jitter(delay: float, fraction: float = 0.1, rng: random.Random | None = None) -> float:
-    """Spread polls so feeds configured together do not all fire in the same second."""
-    return delay * (1 + (rng or random).uniform(-fraction, fraction))
+    """Spread polls so feeds configured together do not all fire in the same second.
+
+    Only ever later: a delay may be a lower bound (Retry-After, ttl, min_interval) that must hold.
+    """
+    return delay * (1 + (rng or random).uniform(0, fraction))
 
 
 def at(delay: float, now: datetime | None = None) -> str:
