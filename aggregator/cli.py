@@ -1,4 +1,4 @@
-"""Command line: `aggregator poll | run | serve | status | check`.
+"""Command line: `aggregator poll | run | serve | status | check | import | export | add | demo`.
 
 Exit codes: 0 success; 1 the command ran but some feeds failed (each failure is recorded in the
 archive); 2 usage or configuration error.
@@ -200,6 +200,201 @@ def status(config_path: Path | None, db_path: Path, as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
         click.echo(format_table(rows))
+
+
+@main.command("import")
+@common_options
+@click.argument("opml_file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would be added; change nothing.")
+def import_opml(config_path: Path | None, db_path: Path, opml_file: Path, dry_run: bool) -> None:
+    """Add the feeds of an OPML file to the config (feeds already there are skipped).
+
+    Titles come from the outlines' text/title, tags from the folders around them and their categories.
+    The config keeps its comments and layout; a running daemon picks the new feeds up by itself.
+    """
+    from aggregator.configedit import ALREADY, INVALID, TWICE, ConfigDocument
+    from aggregator.opml import OPMLError, parse_opml
+
+    data = sys.stdin.buffer.read() if str(opml_file) == "-" else opml_file.read_bytes()
+    name = "<stdin>" if str(opml_file) == "-" else str(opml_file)
+    try:
+        document = parse_opml(data, name)
+    except OPMLError as exc:
+        raise ConfigUsageError(str(exc)) from None
+    path = resolve_config_path(config_path)
+    try:
+        config_document = ConfigDocument(path)
+        result = config_document.add(document.feeds)
+        if result.added and not dry_run:
+            config_document.save()
+    except ConfigError as exc:
+        raise ConfigUsageError(str(exc)) from None
+    verb = "would add" if dry_run else "added"
+    for feed in result.added:
+        click.echo(f"  {verb} {feed.url}{_feed_label(feed.title, feed.tags)}")
+    for feed, why in result.skipped:
+        click.echo(f"  skipped {feed.url}: {why}")
+    if document.lists:
+        click.echo(f"  not followed: {len(document.lists)} linked subscription lists: {', '.join(document.lists)}")
+    reasons = [why for _, why in result.skipped]
+    count = f"{len(result.added)} feed{'' if len(result.added) == 1 else 's'}"
+    summary = (f"{name}: {count} {'would be added' if dry_run else 'added'}, "
+               f"{reasons.count(ALREADY)} skipped (already in {path})")
+    if reasons.count(TWICE):
+        summary += f", {reasons.count(TWICE)} listed twice"
+    if reasons.count(INVALID):
+        summary += f", {reasons.count(INVALID)} skipped as invalid"
+    if result.created and result.added and not dry_run:
+        summary += f"; created {path}"
+    click.echo(summary)
+
+
+@main.command()
+@common_options
+@click.option("--format", "fmt", type=click.Choice(["opml"]), default="opml", show_default=True,
+              help="Output format (OPML 2.0).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default="-",
+              show_default=True, help="Write here instead of standard output.")
+def export(config_path: Path | None, db_path: Path, fmt: str, output: Path) -> None:
+    """Write the config's feeds as OPML 2.0: title, feed URL, site URL (from the archive) and tags."""
+    from aggregator.opml import archive_site_urls, export_opml, lossy_tags
+
+    config = read_config(config_path)
+    data = export_opml(config, archive_site_urls(db_path))
+    for tag in lossy_tags(config):
+        click.echo(f"warning: tag {tag!r} contains ',' or '/': OPML categories cannot keep it whole", err=True)
+    if str(output) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        try:
+            output.write_bytes(data)
+        except OSError as exc:
+            raise ConfigUsageError(f"{output}: cannot write: {exc.strerror or exc}") from None
+        click.echo(f"{output}: {len(config.feeds)} feeds from {config.path}", err=True)
+
+
+@main.command()
+@common_options
+@click.argument("url")
+@click.option("--title", help="The feed's title in the config (default: the feed's own, if the file lists titles).")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Tag the feed (repeatable, or comma-separated).")
+@click.option("--yes", "-y", is_flag=True, help="Several feeds found: add the first one without asking.")
+@click.option("--pick", type=click.IntRange(min=1), metavar="N", help="Several feeds found: add the Nth one.")
+@click.option("--dry-run", is_flag=True, help="Find and list the feeds; change nothing.")
+def add(config_path: Path | None, db_path: Path, url: str, title: str | None, tags: tuple[str, ...], yes: bool,
+        pick: int | None, dry_run: bool) -> None:
+    """Add a feed by its URL, or by a page that advertises or links to feeds.
+
+    A page's <link rel="alternate"> feeds and feed-like links are checked, else the usual feed paths
+    (/feed/, /rss.xml, /atom.xml, /index.xml, /feed.json, ...); every candidate is fetched and parsed
+    first. With several feeds found: --pick N, --yes for the first, or a prompt on a terminal.
+    Exit codes: 0 added, 1 no feed found or the URL cannot be fetched, 2 duplicate or usage error.
+    """
+    from aggregator.configedit import ConfigDocument, NewFeed
+    from aggregator.discover import DiscoveryError, discover
+    from aggregator.urls import normalize_url
+
+    if yes and pick is not None:
+        raise click.UsageError("use either --yes or --pick, not both")
+    path = resolve_config_path(config_path)
+    try:
+        settings = ConfigDocument(path).config.settings
+    except ConfigError as exc:
+        raise ConfigUsageError(str(exc)) from None
+    try:
+        found = asyncio.run(discover(url, settings))
+    except DiscoveryError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_FEED_ERRORS)
+    if not found.feeds:
+        click.echo(f"Error: no feed found at {found.url}: {found.page_error}", err=True)
+        if found.checked:
+            click.echo(f"  also tried {len(found.checked)} candidates, none is a feed:", err=True)
+            for candidate, why in found.checked:
+                click.echo(f"    {candidate}: {why}", err=True)
+        sys.exit(EXIT_FEED_ERRORS)
+
+    try:
+        document = ConfigDocument(path)  # read again: the file may have changed meanwhile
+    except ConfigError as exc:
+        raise ConfigUsageError(str(exc)) from None
+    known = document.known_urls()
+    present = [normalize_url(f.url) in known for f in found.feeds]
+    if found.is_feed:
+        click.echo(f"{found.url} is a feed{_found_label(found.feeds[0])}")
+    else:
+        click.echo(f"{len(found.feeds)} feed{'s' if len(found.feeds) != 1 else ''} found for {found.url}:")
+        for number, (feed, there) in enumerate(zip(found.feeds, present, strict=True), 1):
+            click.echo(f"  {number}. {feed.url}{_found_label(feed)}{'  (already in the config)' if there else ''}")
+    new = [i for i, there in enumerate(present) if not there]
+    if pick is not None:
+        if pick > len(found.feeds):
+            raise click.BadParameter(f"only {len(found.feeds)} feeds were found", param_hint="--pick")
+        index = pick - 1
+    elif len(found.feeds) == 1 or yes:
+        index = new[0] if new else 0
+    elif sys.stdin.isatty():
+        index = click.prompt("Add which one?", type=click.IntRange(1, len(found.feeds)),
+                             default=(new[0] if new else 0) + 1) - 1
+    else:
+        raise ConfigUsageError(f"{len(found.feeds)} feeds found: choose one with --pick N, or --yes for the first")
+    chosen = found.feeds[index]
+    if present[index]:
+        normal = normalize_url(chosen.url)
+        spelled = f" (as {normal})" if normal != chosen.url else ""
+        raise ConfigUsageError(f"{chosen.url} is already in {path}{spelled}; nothing added")
+    tag_list = tuple(dict.fromkeys(t.strip() for tag in tags for t in tag.split(",") if t.strip()))
+    feed = NewFeed(url=chosen.url, title=title, tags=tag_list, fallback_title=chosen.title)
+    result = document.add([feed])
+    if not result.added:
+        raise ConfigUsageError(f"{chosen.url} not added: {result.skipped[0][1]}")
+    if dry_run:
+        click.echo(f"Would add {chosen.url} to {path} (dry run)")
+        return
+    try:
+        document.save()
+    except ConfigError as exc:
+        raise ConfigUsageError(str(exc)) from None
+    click.echo(f"Added {chosen.url} to {path}; a running 'aggregator run' picks it up within seconds.")
+
+
+@main.command()
+@serve_options
+@click.option("--site-port", default=0, show_default=True, type=click.IntRange(0, 65535),
+              help="Port of the local news site (0: a free one).")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Keep the archive in this file (default: a temporary one, removed at the end).")
+@click.option("--publish-every", type=click.FloatRange(min=0.1), metavar="SECONDS", default=None,
+              help="Have the site publish a new article this often, so the archive visibly grows.")
+@click.option("--interval", type=click.FloatRange(min=1), metavar="SECONDS", default=20.0, show_default=True,
+              help="Time between two polls of a feed.")
+def demo(host: str, port: int, site_port: int, db_path: Path | None, publish_every: float | None,
+         interval: float) -> None:
+    """Try it offline: a local news site, archived live and served by Datasette.
+
+    Starts the project's generated news site on 127.0.0.1, imports its OPML file into a temporary
+    config, runs the daemon and prints the archive's and the site's URLs. Ctrl-C stops everything and
+    removes the temporary files (an archive given with --db is kept).
+    """
+    from aggregator.demo import DemoError, DemoOptions, run_demo
+
+    options = DemoOptions(host=host, port=port, site_port=site_port, db_path=db_path,
+                          publish_every=publish_every, interval=interval)
+    try:
+        run_demo(options, echo=click.echo)
+    except DemoError as exc:
+        raise ConfigUsageError(str(exc)) from None
+
+
+def _feed_label(title: str | None, tags: tuple[str, ...] = ()) -> str:
+    label = f" ({title})" if title else ""
+    return label + (f" [{', '.join(tags)}]" if tags else "")
+
+
+def _found_label(feed: Any) -> str:
+    title = f"  {feed.title}" if feed.title else ""
+    return f"{title}  [{feed.format_name}, {feed.entries} entries]"
 
 
 def _select_feed_ids(archive: Any, config: Config, feed_urls: tuple[str, ...]) -> list[int]:
