@@ -12,13 +12,10 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-import lxml.html
-from lxml import etree
-
 from aggregator.config import Settings
 from aggregator.fetch import FEED_ACCEPT, Fetcher, FetchResult
 from aggregator.models import ParsedFeed
-from aggregator.parse import FeedParseError, parse_feed
+from aggregator.parse import FeedParseError, html_document, parse_feed
 from aggregator.urls import normalize_url
 
 # The first request may be a feed or a page.
@@ -180,13 +177,9 @@ async def _check_all(fetcher: Fetcher, found: Discovery, candidates: list[tuple[
 
 def _anchor_links(body: bytes, base: str) -> list[str]:
     """`<a href>`s of a page whose path looks like a feed's (…/feed/, rss.xml, index.xml, feed.json …)."""
-    try:
-        doc = lxml.html.document_fromstring(body)
-    except (etree.ParserError, ValueError):
+    doc, base = html_document(body, base)
+    if doc is None:
         return []
-    base_el = doc.find(".//base[@href]")
-    if base_el is not None:
-        base = urljoin(base, base_el.get("href", "").strip())
     links: list[str] = []
     for anchor in doc.iter("a"):
         href = (anchor.get("href") or "").strip()

@@ -7,10 +7,9 @@ guard, counted against the bound, and classified as permanent (301/308) or tempo
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
@@ -18,6 +17,7 @@ import aiohttp
 
 from aggregator import USER_AGENT
 from aggregator.config import Settings
+from aggregator.httpdates import seconds_until
 from aggregator.netguard import BlockedAddressError, GuardedResolver, NetworkPolicy, check_host
 
 FEED_ACCEPT = (
@@ -81,13 +81,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     value = value.strip()
     if value.isdigit():
         return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return seconds_until(value, now)
 
 
 class Fetcher:

@@ -487,14 +487,22 @@ def _html_page_error(body: bytes, base: str) -> FeedParseError:
     return FeedParseError("not a feed but an HTML page (it links to no feeds)")
 
 
-def _feed_links(body: bytes, base: str) -> list[str]:
+def html_document(body: bytes, base: str) -> tuple[lxml.html.HtmlElement | None, str]:
+    """An HTML page parsed, and the base its relative links resolve against (its <base href> wins)."""
     try:
         doc = lxml.html.document_fromstring(body)
     except (etree.ParserError, ValueError):
-        return []
+        return None, base
     base_el = doc.find(".//base[@href]")
     if base_el is not None:
         base = urljoin(base, base_el.get("href", "").strip())
+    return doc, base
+
+
+def _feed_links(body: bytes, base: str) -> list[str]:
+    doc, base = html_document(body, base)
+    if doc is None:
+        return []
     links: list[str] = []
     for link in doc.iter("link"):
         rel = (link.get("rel") or "").lower().split()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import email.utils
 import random
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from aggregator.httpdates import seconds_until
 
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
 
@@ -24,15 +25,7 @@ def cache_lifetime(headers: dict[str, str], now: datetime | None = None) -> floa
     if match:
         return float(match.group(1))
     expires = headers.get("expires")
-    if expires:
-        try:
-            when = email.utils.parsedate_to_datetime(expires)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-    return None
+    return seconds_until(expires, now) if expires else None
 
 
 def success_delay(bounds: Bounds, *hints: float | None) -> float:
