@@ -1,0 +1,167 @@
+"""The article view, `/DATABASE/article/ID`: an archived entry as a page to read.
+
+Readable text, the entry's metadata, a link to the original, and Previous / Next links to the archived
+neighbours (to the original page when a neighbour is not in the archive).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import markupsafe
+from datasette.utils.asgi import NotFound, Request, Response
+
+from aggregator.sanitize import html_to_text, sanitize_html
+from aggregator.web.redact import redact_url
+
+if TYPE_CHECKING:
+    from datasette.app import Datasette
+
+ROUTE = r"^/(?P<database>[^/]+)/article/(?P<id>[0-9]{1,18})$"
+# The feed's HTML is shown instead of the page's plain text when it holds at least this share of the words:
+# it keeps headings, lists and images, but is often only a teaser.
+FEED_HTML_SHARE = 0.8
+EXTERNAL_REL = "noopener noreferrer nofollow"
+
+_ENTRY_SQL = """
+select e.*, coalesce(f.title, f.config_title, 'feed ' || f.id) as feed_title, f.site_url as feed_site_url,
+  p.title as previous_archived_title, n.title as next_archived_title
+from entries e
+join feeds f on f.id = e.feed_id
+left join entries p on p.id = e.previous_id
+left join entries n on n.id = e.next_id
+where e.id = :id
+"""
+_TAGS_SQL = """
+select t.name, et.source from entry_tags et join tags t on t.id = et.tag_id where et.entry_id = :id order by t.name
+"""
+# The same story in other feeds: copies point at the first one archived (duplicate_of).
+_COPIES_SQL = """
+select e.id, e.title, e.published_at, coalesce(f.title, f.config_title, 'feed ' || f.id) as feed_title
+from entries e join feeds f on f.id = e.feed_id
+where e.id != :id and (e.id = :original or e.duplicate_of = :original)
+order by e.id
+"""
+_ENCLOSURES_SQL = "select url, type, length from enclosures where entry_id = :id order by id"
+_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbour:
+    direction: str  # "previous" or "next"
+    href: str
+    title: str
+    archived: bool
+
+
+def paragraphs(text: str | None) -> markupsafe.Markup:
+    """Plain text as escaped paragraphs: extracted text has one paragraph per line."""
+    if not text:
+        return markupsafe.Markup("")
+    return markupsafe.Markup("").join(
+        markupsafe.Markup("<p>{}</p>").format(line.strip()) for line in text.splitlines() if line.strip()
+    )
+
+
+def article_body(entry: dict[str, Any]) -> tuple[markupsafe.Markup, str, markupsafe.Markup | None]:
+    """(main text, where it comes from, the feed's version when it is shown separately)."""
+    # Stored HTML was sanitised when it was stored; it is sanitised again here, so a row written by an
+    # older version, another tool or by hand cannot put markup on the page that the allow-list forbids.
+    feed_html = sanitize_html(entry.get("content_html"), base_url=entry.get("canonical_url") or entry.get("url"))
+    full_text = entry.get("full_text")
+    if entry.get("full_text_source") == "page" and full_text:
+        page_words = len(full_text.split())
+        if feed_html and len(html_to_text(feed_html).split()) >= FEED_HTML_SHARE * page_words:
+            return markupsafe.Markup(feed_html), "the feed's content (the article page says the same)", None
+        feed_version = markupsafe.Markup(feed_html) if feed_html else None
+        return paragraphs(full_text), "the article page", feed_version
+    if feed_html:
+        return markupsafe.Markup(feed_html), "the feed's content", None
+    if full_text or entry.get("summary"):
+        return paragraphs(full_text or entry.get("summary")), "the feed's content", None
+    return markupsafe.Markup(""), "", None
+
+
+def neighbour(datasette: Datasette, database: str, entry: dict[str, Any], direction: str) -> Neighbour | None:
+    archived_id = entry.get(f"{direction}_id")
+    if archived_id is not None:
+        title = entry.get(f"{direction}_archived_title") or entry.get(f"{direction}_title") or f"article {archived_id}"
+        return Neighbour(direction, article_path(datasette, database, archived_id), title, True)
+    url = entry.get(f"{direction}_url")
+    if url:
+        return Neighbour(direction, url, entry.get(f"{direction}_title") or url, False)
+    return None
+
+
+def article_path(datasette: Datasette, database: str, entry_id: int) -> str:
+    return datasette.urls.database(database) + f"/article/{int(entry_id)}"
+
+
+_csp_cache: weakref.WeakKeyDictionary[Datasette, str] = weakref.WeakKeyDictionary()
+
+
+def content_security_policy(datasette: Datasette) -> str:
+    """The article page's policy: no script but Datasette's own menu script (by hash), no plugins, no
+    frames, styles from our own files only; images and media of the article may come from its site."""
+    if datasette not in _csp_cache:
+        env = datasette.jinja_env
+        source, _, _ = env.loader.get_source(env, "_close_open_menus.html")  # type: ignore[union-attr]
+        hashes = " ".join(
+            "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+            for s in _SCRIPT.findall(source)
+        )
+        script_src = hashes or "'none'"
+        _csp_cache[datasette] = (
+            f"default-src 'none'; script-src {script_src}; style-src 'self'; img-src 'self' data: https: http:; "
+            "media-src https: http:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        )
+    return _csp_cache[datasette]
+
+
+async def article_view(datasette: Datasette, request: Request) -> Response:
+    try:
+        db = datasette.get_database(route=request.url_vars["database"])
+    except KeyError:
+        raise NotFound("Database not found") from None
+    if not await db.table_exists("entries") or not await db.table_exists("feeds"):
+        raise NotFound("This database is not a feed archive")
+    await datasette.ensure_permissions(
+        request.actor, [("view-table", (db.name, "entries")), ("view-database", db.name), "view-instance"]
+    )
+    entry_id = int(request.url_vars["id"])
+    row = (await db.execute(_ENTRY_SQL, {"id": entry_id})).first()
+    if row is None:
+        raise NotFound(f"No article with id {entry_id}")
+    entry = dict(row)
+    tags = [dict(r) for r in (await db.execute(_TAGS_SQL, {"id": entry_id})).rows]
+    enclosures = [dict(r) for r in (await db.execute(_ENCLOSURES_SQL, {"id": entry_id})).rows]
+    copies = []
+    if "duplicate_of" in entry:  # schema v2 and later
+        original = entry["duplicate_of"] or entry_id
+        copies = [dict(r) for r in (await db.execute(_COPIES_SQL, {"id": entry_id, "original": original})).rows]
+    body, body_source, feed_version = article_body(entry)
+    original = entry.get("canonical_url") or entry.get("url")
+    context = {
+        "database": db.name,
+        "entry": entry,
+        "body": body,
+        "body_source": body_source,
+        "feed_version": feed_version,
+        "original": original,
+        "feed_url": entry.get("url") if original != entry.get("url") else None,
+        "feed_site_url": redact_url(entry.get("feed_site_url")),
+        "tags": tags,
+        "enclosures": enclosures,
+        "copies": copies,
+        "previous": neighbour(datasette, db.name, entry, "previous"),
+        "next": neighbour(datasette, db.name, entry, "next"),
+        "external_rel": EXTERNAL_REL,
+        "database_url": datasette.urls.database(db.name),
+    }
+    html = await datasette.render_template("article.html", context, request=request, view_name="article")
+    return Response.html(html, headers={"content-security-policy": content_security_policy(datasette)})

@@ -1,0 +1,144 @@
+"""Facets Datasette 0.65 does not have: by month of a date column, and by tag over the entry_tags join.
+
+- `month`: `?_facet_month=published_at` (or `{month: published_at}` in metadata) counts rows per `YYYY-MM`,
+  newest month first; selecting a month adds Datasette's own `published_at__startswith=YYYY-MM` filter.
+- `tags`: `?_facet_tags=id` on `entries` counts the tags of the entries currently shown (entries and tags
+  are many-to-many through `entry_tags`); selecting a tag adds `?_tag=NAME`, a filter this module adds too,
+  so tags combine with search, other facets and each other (several `_tag`s mean all of them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datasette.database import QueryInterrupted
+from datasette.facets import Facet
+from datasette.filters import FilterArguments
+from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
+from datasette.utils.asgi import Request
+
+TAG_ARG = "_tag"
+_MONTH_GLOB = "[0-9][0-9][0-9][0-9]-[0-1][0-9]*"
+
+
+class _ConfiguredFacet(Facet):
+    """Shared plumbing: one result block per configured column."""
+
+    def _column(self, config: dict[str, Any]) -> str:
+        return str(config.get("column") or config["simple"])
+
+    def _block(self, column: str, source: str, values: list[dict[str, Any]], truncated: bool) -> dict[str, Any]:
+        return {
+            "name": column,
+            "type": self.type,
+            "hideable": source != "metadata",
+            "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {f"_facet_{self.type}": column})),
+            "results": values,
+            "truncated": truncated,
+        }
+
+    async def _rows(self, sql: str) -> Any:
+        return await self.ds.execute(
+            self.database, sql, self.params, truncate=False,
+            custom_time_limit=self.ds.setting("facet_time_limit_ms"),
+        )
+
+
+class MonthFacet(_ConfiguredFacet):
+    type = "month"
+
+    async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
+        results, timed_out = [], []
+        args = self.request.args
+        size = self.get_facet_size()
+        for source_and_config in self.get_configs():
+            column = self._column(source_and_config["config"])
+            col = escape_sqlite(column)
+            # Times are ISO 8601 text, so the month is the first seven characters.
+            sql = (
+                f"select substr({col}, 1, 7) as value, count(*) as count from ({self.sql}) "
+                f"where {col} glob '{_MONTH_GLOB}' group by value order by value desc limit {size + 1}"
+            )
+            try:
+                rows = await self._rows(sql)
+            except QueryInterrupted:
+                timed_out.append(column)
+                continue
+            key = f"{column}__startswith"
+            values = []
+            for row in rows.rows[:size]:
+                selected = args.get(key) == row["value"]
+                change = path_with_removed_args if selected else path_with_added_args
+                values.append(
+                    {
+                        "value": row["value"],
+                        "label": row["value"],
+                        "count": row["count"],
+                        "toggle_url": self.ds.absolute_url(self.request, change(self.request, {key: row["value"]})),
+                        "selected": selected,
+                    }
+                )
+            results.append(self._block(column, source_and_config["source"], values, len(rows.rows) > size))
+        return results, timed_out
+
+
+class TagFacet(_ConfiguredFacet):
+    type = "tags"
+
+    async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
+        results, timed_out = [], []
+        if not await self._has_tag_tables():
+            return results, timed_out
+        chosen = self.request.args.getlist(TAG_ARG)
+        size = self.get_facet_size()
+        for source_and_config in self.get_configs():
+            column = self._column(source_and_config["config"])  # the column holding the entry id
+            sql = (
+                "select t.name as value, count(*) as count from entry_tags et join tags t on t.id = et.tag_id "
+                f"where et.entry_id in (select {escape_sqlite(column)} from ({self.sql})) "
+                f"group by t.name order by count desc, value limit {size + 1}"
+            )
+            try:
+                rows = await self._rows(sql)
+            except QueryInterrupted:
+                timed_out.append(column)
+                continue
+            values = []
+            for row in rows.rows[:size]:
+                selected = row["value"] in chosen
+                if selected:
+                    path = path_with_removed_args(self.request, {TAG_ARG: row["value"]})
+                else:
+                    path = path_with_added_args(self.request, {TAG_ARG: row["value"]})
+                values.append(
+                    {
+                        "value": row["value"],
+                        "label": row["value"],
+                        "count": row["count"],
+                        "toggle_url": self.ds.absolute_url(self.request, path),
+                        "selected": selected,
+                    }
+                )
+            results.append(self._block("tags", source_and_config["source"], values, len(rows.rows) > size))
+        return results, timed_out
+
+    async def _has_tag_tables(self) -> bool:
+        db = self.ds.get_database(self.database)
+        return await db.table_exists("entry_tags") and await db.table_exists("tags")
+
+
+def tag_filter(request: Request, table: str | None) -> FilterArguments | None:
+    """`?_tag=NAME` (repeatable) on `entries`: only entries carrying every named tag."""
+    if table != "entries":
+        return None
+    names = [name for name in request.args.getlist(TAG_ARG) if name]
+    if not names:
+        return None
+    clauses, params = [], {}
+    for i, name in enumerate(names):
+        params[f"tag_{i}"] = name
+        clauses.append(
+            "id in (select et.entry_id from entry_tags et join tags t on t.id = et.tag_id "
+            f"where t.name = :tag_{i})"
+        )
+    return FilterArguments(clauses, params, [f'tagged "{name}"' for name in names])

@@ -1,0 +1,156 @@
+"""aggregator's Datasette plugin: what metadata.yaml cannot say.
+
+Registered through the `datasette` entry point in pyproject.toml, so every Datasette in this environment
+loads it; each hook only acts on archives (databases with `entries` / `feeds` tables) or on columns named
+for it. It adds:
+
+- the article view `/DATABASE/article/ID` (article.py) and links to it from titles;
+- `month` and `tags` facets and the `?_tag=` filter (facets.py);
+- a server-drawn chart for queries returning day/articles(/feed) (chart.py), inline and as `.svg`;
+- `<mark>` highlighting of search snippets;
+- SQL functions `redact_url(url)` and `redact_text(text)`, security headers, and redaction of
+  credential-bearing feed URLs from every response (redact.py, security.py);
+- an empty Atom feed instead of an error when a subscribed search has no results (datasette-atom).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+import markupsafe
+from datasette import hookimpl
+from datasette.utils.asgi import Request, Response
+from jinja2 import Environment
+
+from aggregator.web.article import ROUTE, article_path, article_view
+from aggregator.web.chart import can_chart, chart_svg, render_svg
+from aggregator.web.facets import MonthFacet, TagFacet, tag_filter
+from aggregator.web.redact import redact_text, redact_url
+from aggregator.web.security import wrap
+
+if TYPE_CHECKING:
+    from datasette.app import Datasette
+
+PLUGIN_NAME = "aggregator"  # the distribution's name: Datasette serves our static/ at /-/static-plugins/aggregator/
+SNIPPET_COLUMNS = frozenset({"snippet"})
+_MARK_OPEN, _MARK_CLOSE = str(markupsafe.escape("<mark>")), str(markupsafe.escape("</mark>"))
+
+
+@hookimpl
+def prepare_connection(conn: sqlite3.Connection) -> None:
+    conn.create_function("redact_url", 1, redact_url, deterministic=True)
+    conn.create_function("redact_text", 1, redact_text, deterministic=True)
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Any]]:
+    return [(ROUTE, article_view)]
+
+
+@hookimpl
+def register_facet_classes() -> list[type]:
+    return [MonthFacet, TagFacet]
+
+
+@hookimpl
+def filters_from_request(request: Request, database: str, table: str, datasette: Datasette) -> Any:
+    return tag_filter(request, table)
+
+
+@hookimpl
+def asgi_wrapper(datasette: Datasette) -> Any:
+    return lambda app: wrap(app, datasette)
+
+
+@hookimpl
+def extra_css_urls(datasette: Datasette) -> list[str]:
+    return [datasette.urls.static_plugins(_static_name(), "archive.css")]
+
+
+@functools.cache
+def _static_name() -> str:
+    # Datasette serves a plugin's static/ under its distribution's name when it came through the entry
+    # point ("aggregator"), under its module's name when make_datasette registered it directly.
+    from datasette.plugins import get_plugins
+
+    names = {p["name"] for p in get_plugins()}
+    return PLUGIN_NAME if PLUGIN_NAME in names else __name__
+
+
+@hookimpl
+def prepare_jinja2_environment(env: Environment) -> None:
+    def archive_chart(columns: Any, rows: Any, title: str = "") -> markupsafe.Markup | None:
+        svg = chart_svg(list(columns or []), rows or [], title or "Articles per day")
+        return markupsafe.Markup(svg) if svg else None  # built from escaped values only
+
+    env.globals["archive_chart"] = archive_chart
+
+
+@hookimpl
+def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Datasette) -> Any:
+    if not isinstance(value, str | int) or value == "":
+        return None
+    keys = row.keys() if hasattr(row, "keys") else ()
+    if column in SNIPPET_COLUMNS and table is None and isinstance(value, str):
+        # snippet(entries_fts, ..., '<mark>', '</mark>', ...): escape everything, then restore the marks.
+        escaped = str(markupsafe.escape(value)).replace(_MARK_OPEN, "<mark>").replace(_MARK_CLOSE, "</mark>")
+        return markupsafe.Markup(escaped)
+    # Titles link to the article view: in the entries table, and in queries that return an article_id.
+    if column == "title" and table == "entries" and "id" in keys:
+        return _article_link(datasette, database, row["id"], value)
+    if table is None and column == "title" and "article_id" in keys and row["article_id"] is not None:
+        return _article_link(datasette, database, row["article_id"], value)
+    if table is None and column == "article_id" and isinstance(value, int):
+        return _article_link(datasette, database, value, str(value))
+    return None
+
+
+def _article_link(datasette: Datasette, database: str, entry_id: Any, text: Any) -> markupsafe.Markup:
+    return markupsafe.Markup('<a href="{}">{}</a>').format(article_path(datasette, database, int(entry_id)), text)
+
+
+@hookimpl
+def register_output_renderer(datasette: Datasette) -> dict[str, Any]:
+    return {"extension": "svg", "render": _render_chart, "can_render": can_chart}
+
+
+def _render_chart(datasette: Datasette, columns: list[str], rows: list[Any], query_name: str | None,
+                  database: str) -> Response:
+    title = "Articles per day"
+    if query_name:
+        title = (datasette.metadata("queries", database=database) or {}).get(query_name, {}).get("title") or title
+    svg = render_svg(columns, rows, title)
+    if svg is None:
+        return Response.text("Nothing to draw: the query returned no day/articles rows", status=400)
+    return Response(svg, content_type="image/svg+xml; charset=utf-8")
+
+
+_EMPTY_ATOM = """<?xml version='1.0' encoding='UTF-8'?>
+<feed xmlns="http://www.w3.org/2005/Atom"><id>{id}</id><title>{title}</title><updated>1970-01-01T00:00:00Z</updated>
+<link href="{id}" rel="self"/><generator>aggregator</generator></feed>
+"""
+_ATOM_PATH = re.compile(r"\.atom$")
+
+
+@hookimpl
+def handle_exception(datasette: Datasette, request: Request, exception: Exception) -> Response | None:
+    # datasette-atom 0.9 takes max() of the rows' dates and fails on an empty result: a subscribed search
+    # with no hits yet must be an empty feed, not an HTTP 500 that feed readers report as broken.
+    if (
+        request is not None
+        and _ATOM_PATH.search(request.path)
+        and isinstance(exception, ValueError)
+        and "empty" in str(exception)
+    ):
+        database, _, name = request.path.strip("/").rpartition("/")
+        name = name[: -len(".atom")]
+        queries = datasette.metadata("queries", database=database) or {} if database else {}
+        title = markupsafe.escape(queries.get(name, {}).get("title") or name)
+        return Response(
+            _EMPTY_ATOM.format(id=markupsafe.escape(request.url), title=title),
+            content_type="application/xml; charset=utf-8",
+        )
+    return None
