@@ -8,45 +8,21 @@ skips only when chromium is absent outside CI.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import WAIT_S, chromium_driver, require_browser, serving
 from test_web import Built, build_archive
 
 from aggregator.testsite import NewsSite
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-WAIT_S = 15
 GERMAN_WORD = "Verhandlungen"  # in the seed article "Nach Putin-Telefonat: Trump kündigt sofortige Verhandlungen ..."
-
-
-def _require_browser() -> None:
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
-    if missing:
-        message = f"{', '.join(missing)} missing (apt-get install chromium chromium-driver; scripts/test does it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)  # CI installs them, so their absence is a failure there
-        pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def chromium() -> None:
-    _require_browser()  # before the archive and the server are built for nothing
+    require_browser()  # before the archive and the server are built for nothing
 
 
 @pytest.fixture(scope="module")
@@ -56,63 +32,14 @@ def built(chromium: None, site: NewsSite, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture(scope="module")
 def server(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`aggregator serve` over the test archive: the real command, its entry points and plugins."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "aggregator", "serve", "--db", str(built.path), "--host", "127.0.0.1",
-             "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/-/versions.json", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"aggregator serve did not start:\n{log.read_text()}") from None
-                time.sleep(0.2)
+    with serving(built.path, tmp_path_factory.mktemp("serve")) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture
 def browser(chromium: None, tmp_path: Path) -> Iterator[object]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--no-default-browser-check", "--disable-extensions", "--disable-default-apps", "--mute-audio",
-        "--disable-features=Translate,OptimizationHints,MediaRouter",
-        # Belt and braces: the browser cannot resolve any host but the loopback address.
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1400", "--lang=de-DE",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # An explicit driver path: Selenium Manager is never asked to download anything.
-    service = Service(executable_path=CHROMEDRIVER, log_output=str(tmp_path / "chromedriver.log"))
-    driver = webdriver.Chrome(options=options, service=service)
-    driver.set_page_load_timeout(WAIT_S)
-    try:
+    with chromium_driver(tmp_path) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_search_open_follow_next_and_back(server: str, built: Built, browser: object, tmp_path: Path) -> None:
