@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -19,6 +20,7 @@ from conftest import write_config
 from aggregator.pipeline import poll_once
 from aggregator.store import Archive
 from aggregator.testsite import NewsSite
+from aggregator.web.app import make_datasette
 
 CHAIN = "stadtanzeiger-lokales"  # WordPress, German, the longest chain of the site
 FEED = f"{CHAIN}.rss20"
@@ -128,6 +130,16 @@ def test_edited_article_keeps_its_former_version(site: NewsSite, tmp_path: Path)
         assert others[0] == 0  # unchanged articles get no revision
     finally:
         archive.close()
+
+    # Datasette's article view shows what changed.
+    async def article_page() -> str:
+        response = await make_datasette(tmp_path / "archive.db").client.get(f"/archive/article/{before[0]}")
+        assert response.status_code == 200
+        return response.text
+
+    page = asyncio.run(article_page())
+    assert "What changed" in page
+    assert re.search(r'<span class="ins">\+Correction: an earlier version of this story', page)
 
 
 def test_syndicated_copies_are_linked(site: NewsSite, tmp_path: Path) -> None:

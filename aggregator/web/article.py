@@ -7,6 +7,7 @@ neighbours (to the original page when a neighbour is not in the archive).
 from __future__ import annotations
 
 import base64
+import difflib
 import hashlib
 import re
 import weakref
@@ -123,6 +124,31 @@ def content_security_policy(datasette: Datasette) -> str:
     return _csp_cache[datasette]
 
 
+_REVISIONS_SQL = """
+select revised_at, source, title, full_text from entry_revisions where entry_id = :id order by id desc limit 10
+"""
+
+
+def revision_changes(entry: dict[str, Any], revisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What each kept revision changed on its way to the next newer version (newest first).
+
+    Each has the lines of a unified diff of the text, paragraph by paragraph, and a title change if any.
+    """
+    changes = []
+    newer = entry
+    for old in revisions:
+        diff = list(
+            difflib.unified_diff(
+                (old.get("full_text") or "").splitlines(), (newer.get("full_text") or "").splitlines(),
+                fromfile="before", tofile="after", lineterm="", n=1,
+            )
+        )[2:]  # the two header lines say nothing here
+        title = (old.get("title"), newer.get("title")) if old.get("title") != newer.get("title") else None
+        changes.append({"revised_at": old["revised_at"], "source": old["source"], "title": title, "diff": diff})
+        newer = old
+    return changes
+
+
 async def article_view(datasette: Datasette, request: Request) -> Response:
     try:
         db = datasette.get_database(route=request.url_vars["database"])
@@ -144,6 +170,9 @@ async def article_view(datasette: Datasette, request: Request) -> Response:
     if "duplicate_of" in entry:  # schema v2 and later
         original = entry["duplicate_of"] or entry_id
         copies = [dict(r) for r in (await db.execute(_COPIES_SQL, {"id": entry_id, "original": original})).rows]
+    revisions = []
+    if await db.table_exists("entry_revisions"):  # schema v2 and later
+        revisions = [dict(r) for r in (await db.execute(_REVISIONS_SQL, {"id": entry_id})).rows]
     body, body_source, feed_version = article_body(entry)
     original = entry.get("canonical_url") or entry.get("url")
     context = {
@@ -158,6 +187,7 @@ async def article_view(datasette: Datasette, request: Request) -> Response:
         "tags": tags,
         "enclosures": enclosures,
         "copies": copies,
+        "changes": revision_changes(entry, revisions),
         "previous": neighbour(datasette, db.name, entry, "previous"),
         "next": neighbour(datasette, db.name, entry, "next"),
         "external_rel": EXTERNAL_REL,
