@@ -90,6 +90,7 @@ class Archive:
         # WAL makes NORMAL durable against crashes of this process; only power loss can lose the tail.
         self.db.execute("PRAGMA synchronous = NORMAL")
         migrate(self.db)
+        self._tag_ids: dict[str, int] = {}  # tag name -> id; tags are never deleted, so this stays true
 
     def close(self) -> None:
         self.db.close()
@@ -246,53 +247,64 @@ class Archive:
     # -- entries -------------------------------------------------------------------------------
 
     def store_entries(self, feed_id: int, entries: Iterable[ParsedEntry]) -> StoreCounts:
-        """Insert new entries and update changed ones, in one transaction. Idempotent."""
+        """Insert new entries and update changed ones, in one transaction. Idempotent.
+
+        Plain prepared statements on the hot path: per-row sqlite-utils calls cost more than the rest
+        of ingest together (they inspect the schema on every insert).
+        """
+        entries = list(entries)
         counts = StoreCounts()
         now = utcnow()
         horizon = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        with self.db.conn:
+        conn = self.db.conn
+        with conn:
+            known = self._known_entries(feed_id, [entry.guid for entry in entries])
             for entry in entries:
                 content_hash = _entry_hash(entry)
-                row = self.db.execute(
-                    "SELECT id, content_hash, url FROM entries WHERE feed_id = ? AND guid = ?",
-                    [feed_id, entry.guid],
-                ).fetchone()
+                row = known.get(entry.guid)
+                if row is not None and row[1] == content_hash:
+                    continue
                 values = _entry_values(entry)
                 for column in ("published_at", "updated_at"):
                     # A date beyond tomorrow is a publisher's mistake; it would sit atop "latest" for years.
                     if values[column] and str(values[column]) > horizon:
                         values[column] = now
                 if row is None:
-                    values.update(
-                        feed_id=feed_id,
-                        guid=entry.guid,
-                        first_seen_at=now,
-                        content_hash=content_hash,
-                        extraction_attempts=0,
-                    )
+                    values.update(feed_id=feed_id, guid=entry.guid, first_seen_at=now, content_hash=content_hash)
                     values.update(_feed_text(entry))
-                    self.db["entries"].insert(values)
-                    entry_id = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
+                    entry_id = conn.execute(_INSERT_ENTRY, values).lastrowid
+                    known[entry.guid] = (entry_id, content_hash, entry.url)
                     counts.new += 1
-                elif row[1] != content_hash:
+                else:
                     entry_id = row[0]
                     self._keep_revision(entry_id, "feed", now)
                     # Changed in the feed: fetch the page again too, its text has likely changed as well.
-                    values.update(content_hash=content_hash, changed_at=now, extracted_at=None, extraction_attempts=0)
+                    values.update(id=entry_id, content_hash=content_hash, changed_at=now)
+                    conn.execute(_UPDATE_ENTRY, values)
                     if row[2] != entry.url:
-                        values.update(canonical_url=None)
-                    self.db["entries"].update(entry_id, values)
-                    self.db.execute(
+                        conn.execute("UPDATE entries SET canonical_url = NULL WHERE id = ?", [entry_id])
+                    conn.execute(
                         "UPDATE entries SET full_text = :text, word_count = :words "
                         "WHERE id = :id AND full_text_source IS NOT 'page'",
                         {"id": entry_id, **_feed_text(entry, prefixed=False)},
                     )
+                    known[entry.guid] = (entry_id, content_hash, entry.url)
                     counts.updated += 1
-                else:
-                    continue
                 self._set_tags(entry_id, entry.tags, "feed")
                 self._set_enclosures(entry_id, entry)
         return counts
+
+    def _known_entries(self, feed_id: int, guids: list[str]) -> dict[str, tuple[int, str, str | None]]:
+        known: dict[str, tuple[int, str, str | None]] = {}
+        for start in range(0, len(guids), 500):
+            chunk = guids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for guid, entry_id, content_hash, url in self.db.conn.execute(
+                f"SELECT guid, id, content_hash, url FROM entries WHERE feed_id = ? AND guid IN ({marks})",
+                [feed_id, *chunk],
+            ):
+                known[guid] = (entry_id, content_hash, url)
+        return known
 
     def pending_articles(self, feed_id: int, max_attempts: int) -> list[PendingArticle]:
         """Entries whose article page still needs extracting (new, or failed fewer than max_attempts)."""
@@ -533,24 +545,33 @@ class Archive:
 
     def _set_tags(self, entry_id: int, names: Iterable[str], source: str) -> None:
         seen: set[str] = set()
+        rows = []
         for raw in names:
             name = " ".join(raw.split())[:200]
             if not name or name.casefold() in seen:
                 continue
             seen.add(name.casefold())
-            self.db.execute("INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING", [name])
-            self.db.execute(
-                "INSERT INTO entry_tags (entry_id, tag_id, source) "
-                "SELECT ?, id, ? FROM tags WHERE name = ? ON CONFLICT DO NOTHING",
-                [entry_id, source, name],
+            rows.append((entry_id, self._tag_id(name), source))
+        if rows:
+            self.db.conn.executemany(
+                "INSERT INTO entry_tags (entry_id, tag_id, source) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", rows
             )
 
+    def _tag_id(self, name: str) -> int:
+        tag_id = self._tag_ids.get(name)
+        if tag_id is None:
+            conn = self.db.conn
+            conn.execute("INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING", [name])
+            tag_id = conn.execute("SELECT id FROM tags WHERE name = ?", [name]).fetchone()[0]
+            self._tag_ids[name] = tag_id
+        return tag_id
+
     def _set_enclosures(self, entry_id: int, entry: ParsedEntry) -> None:
-        for enclosure in entry.enclosures:
-            self.db.execute(
+        if entry.enclosures:
+            self.db.conn.executemany(
                 "INSERT INTO enclosures (entry_id, url, type, length) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (entry_id, url) DO UPDATE SET type = excluded.type, length = excluded.length",
-                [entry_id, enclosure.url, enclosure.type, enclosure.length],
+                [(entry_id, e.url, e.type, e.length) for e in entry.enclosures],
             )
 
     # -- reading -------------------------------------------------------------------------------
@@ -579,6 +600,21 @@ def primary_language(tag: str | None) -> str | None:
 
 def word_count(text: str | None) -> int:
     return len(text.split()) if text else 0
+
+
+_ENTRY_FIELDS = ("url", "title", "author", "published_at", "updated_at", "summary", "content_html", "language",
+                 "image_url")
+_INSERT_COLUMNS = (*_ENTRY_FIELDS, "feed_id", "guid", "first_seen_at", "content_hash", "full_text",
+                   "full_text_source", "word_count")
+_INSERT_ENTRY = (
+    f"INSERT INTO entries ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join(':' + c for c in _INSERT_COLUMNS)})"
+)
+# A changed entry is extracted again (extracted_at cleared): its page has likely changed too.
+_UPDATE_ENTRY = (
+    "UPDATE entries SET "
+    + ", ".join(f"{c} = :{c}" for c in (*_ENTRY_FIELDS, "content_hash", "changed_at"))
+    + ", extracted_at = NULL, extraction_attempts = 0 WHERE id = :id"
+)
 
 
 def _article_values(article: Article, final_url: str | None) -> dict[str, object]:
