@@ -22,7 +22,8 @@ from trafilatura.utils import load_html
 
 from aggregator.adjacent import find_adjacent
 from aggregator.dedupe import text_simhash
-from aggregator.models import Article
+from aggregator.models import Article, ParsedFeed
+from aggregator.parse import FeedParseError, parse_feed
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _TASKS_PER_WORKER = 300
@@ -135,7 +136,8 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 
 class Extractor:
-    """Async front of the worker pool."""
+    """Async front of the worker pool: article extraction, and feed parsing (CPU-bound as well), run in
+    processes so that both use every core while the event loop keeps fetching."""
 
     def __init__(self, workers: int | None = None, timeout: float = 120.0) -> None:
         self._workers = workers or os.cpu_count() or 1
@@ -160,6 +162,23 @@ class Extractor:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    async def parse(
+        self, body: bytes, url: str, content_type: str | None, content_location: str | None
+    ) -> ParsedFeed:
+        """parse_feed in a worker; raises FeedParseError like it."""
+        if self._pool is None:
+            raise RuntimeError("Extractor used outside 'async with'")
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(self._pool, parse_feed, body, url, content_type, content_location)
+            return await asyncio.wait_for(future, self._timeout)
+        except TimeoutError:
+            raise FeedParseError(f"parsing took longer than {self._timeout:g} s") from None
+        except BrokenProcessPool:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            raise FeedParseError("parser worker crashed on this feed") from None
 
     async def extract(self, body: bytes, url: str) -> Article:
         """Raises ExtractionError with a readable reason when the page yields no article."""

@@ -18,7 +18,7 @@ from aggregator.config import Config, FeedConfig
 from aggregator.extract import ExtractionError, Extractor, is_html
 from aggregator.fetch import PAGE_ACCEPT, Fetcher, FetchResult
 from aggregator.models import ParsedFeed
-from aggregator.parse import FeedParseError, parse_feed
+from aggregator.parse import FeedParseError
 from aggregator.polite import HostPacer, RobotsCache
 from aggregator.schedule import Bounds, adaptive_interval, at, cache_lifetime, error_delay, success_delay, with_jitter
 from aggregator.store import Archive, PendingArticle, PollRecord, RawPage
@@ -83,12 +83,8 @@ class Poller:
                 report.unchanged_body = True
             else:
                 try:
-                    parsed = await asyncio.to_thread(
-                        parse_feed,
-                        body,
-                        fetched.url,
-                        fetched.headers.get("content-type"),
-                        fetched.headers.get("content-location"),
+                    parsed = await self.extractor.parse(
+                        body, fetched.url, fetched.headers.get("content-type"), fetched.headers.get("content-location")
                     )
                 except FeedParseError as exc:
                     error = str(exc)
