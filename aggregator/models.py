@@ -30,6 +30,9 @@ class ParsedEntry:
     enclosures: list[Enclosure] = field(default_factory=list)
     language: str | None = None
     image_url: str | None = None
+    # plain text of summary / content_html; filled by the parser, else derived when stored
+    summary_text: str | None = None
+    content_text: str | None = None
 
 
 @dataclass(slots=True)

@@ -408,6 +408,9 @@ def _assign_guids(drafts: list[_Draft]) -> list[ParsedEntry]:
             continue
         seen.add(guid)
         d.entry.guid = guid
+        # Plain text for search and word counts, made here in the parsing worker, off the writer's core.
+        d.entry.summary_text = html_to_text(d.entry.summary) or None
+        d.entry.content_text = html_to_text(d.entry.content_html) or None
         entries.append(d.entry)
     return entries
 

@@ -123,7 +123,7 @@ class Archive:
                     self.db["feeds"].insert({"url": feed.url, "added_at": now, **values})
                     ids[feed.url] = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
                 else:
-                    self.db["feeds"].update(row[0], values)
+                    self._update_feed(row[0], values)
                     ids[feed.url] = row[0]
             # Feeds removed from the config keep their archive but are no longer polled.
             placeholders = ", ".join("?" * len(ids))
@@ -226,23 +226,19 @@ class Archive:
                 self.db.execute(
                     "UPDATE feeds SET error_count = COALESCE(error_count, 0) + 1 WHERE id = ?", [poll.feed_id]
                 )
-            self.db["feeds"].update(poll.feed_id, feed_values)
-            self.db["polls"].insert(
-                {
-                    "feed_id": poll.feed_id,
-                    "started_at": poll.started_at,
-                    "duration_ms": poll.duration_ms,
-                    "http_status": poll.http_status,
-                    "bytes": poll.bytes,
-                    "not_modified": int(poll.not_modified),
-                    "new_entries": poll.new_entries,
-                    "updated_entries": poll.updated_entries,
-                    "extracted": poll.extracted,
-                    "final_url": poll.final_url,
-                    "error": poll.error,
-                    "warning": parsed.warning if parsed is not None else None,
-                }
+            self._update_feed(poll.feed_id, feed_values)
+            self.db.conn.execute(
+                "INSERT INTO polls (feed_id, started_at, duration_ms, http_status, bytes, not_modified, new_entries, "
+                "updated_entries, extracted, final_url, error, warning) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [poll.feed_id, poll.started_at, poll.duration_ms, poll.http_status, poll.bytes, int(poll.not_modified),
+                 poll.new_entries, poll.updated_entries, poll.extracted, poll.final_url, poll.error,
+                 parsed.warning if parsed is not None else None],
             )
+
+    def _update_feed(self, feed_id: int, values: dict[str, object]) -> None:
+        # Column names come from this module only, never from input.
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        self.db.conn.execute(f"UPDATE feeds SET {assignments} WHERE id = ?", [*values.values(), feed_id])
 
     # -- entries -------------------------------------------------------------------------------
 
@@ -643,7 +639,7 @@ def _entry_values(entry: ParsedEntry) -> dict[str, object]:
         "author": ", ".join(entry.authors) or None,
         "published_at": entry.published_at,
         "updated_at": entry.updated_at,
-        "summary": html_to_text(entry.summary) or None,
+        "summary": entry.summary_text or html_to_text(entry.summary) or None,
         "content_html": entry.content_html,
         "language": primary_language(entry.language),
         "image_url": entry.image_url,
@@ -652,7 +648,10 @@ def _entry_values(entry: ParsedEntry) -> dict[str, object]:
 
 def _feed_text(entry: ParsedEntry, prefixed: bool = True) -> dict[str, object]:
     """Until the article page is extracted, the best text is the feed's own content."""
-    text = html_to_text(entry.content_html or entry.summary) or None
+    if entry.content_html:
+        text = entry.content_text or html_to_text(entry.content_html) or None
+    else:
+        text = entry.summary_text or html_to_text(entry.summary) or None
     if not prefixed:
         return {"text": text, "words": word_count(text)}
     return {"full_text": text, "full_text_source": "feed" if text else None, "word_count": word_count(text)}
