@@ -12,6 +12,9 @@ from trafilatura.deduplication import Simhash
 MIN_WORDS = 50
 MAX_HAMMING = 6
 MIN_JACCARD = 0.6
+# Texts compared per new article at most: templated prose can make many fingerprints close, and the
+# check must stay cheap per article however large the archive grows.
+MAX_COMPARED = 20
 _SHINGLE = 5
 
 
@@ -35,5 +38,9 @@ def jaccard(a: str, b: str) -> float:
     return len(left & right) / len(left | right)
 
 
-def is_near_duplicate(hash_a: int, hash_b: int, text_a: str, text_b: str) -> bool:
-    return (hash_a ^ hash_b).bit_count() <= MAX_HAMMING and jaccard(text_a, text_b) >= MIN_JACCARD
+def close(hash_a: int, hash_b: int) -> bool:
+    return (hash_a ^ hash_b).bit_count() <= MAX_HAMMING
+
+
+def similar_texts(text_a: str, text_b: str) -> bool:
+    return jaccard(text_a, text_b) >= MIN_JACCARD

@@ -141,6 +141,9 @@ class Extractor:
 
     def __init__(self, workers: int | None = None, timeout: float = 120.0) -> None:
         self._workers = workers or os.cpu_count() or 1
+        # Jobs handed to the pool at once. Bounded so that a job's timeout measures its own run, not
+        # its wait behind thousands of others, and so that fetched pages do not pile up in memory.
+        self._slots = asyncio.Semaphore(self._workers * 2)
         self._timeout = timeout
         self._pool: ProcessPoolExecutor | None = None
 
@@ -171,8 +174,9 @@ class Extractor:
             raise RuntimeError("Extractor used outside 'async with'")
         loop = asyncio.get_running_loop()
         try:
-            future = loop.run_in_executor(self._pool, parse_feed, body, url, content_type, content_location)
-            return await asyncio.wait_for(future, self._timeout)
+            async with self._slots:
+                future = loop.run_in_executor(self._pool, parse_feed, body, url, content_type, content_location)
+                return await asyncio.wait_for(future, self._timeout)
         except TimeoutError:
             raise FeedParseError(f"parsing took longer than {self._timeout:g} s") from None
         except BrokenProcessPool:
@@ -186,8 +190,9 @@ class Extractor:
             raise RuntimeError("Extractor used outside 'async with'")
         loop = asyncio.get_running_loop()
         try:
-            future = loop.run_in_executor(self._pool, extract_article, body, url)
-            return await asyncio.wait_for(future, self._timeout)
+            async with self._slots:
+                future = loop.run_in_executor(self._pool, extract_article, body, url)
+                return await asyncio.wait_for(future, self._timeout)
         except ExtractionError:
             raise
         except TimeoutError:

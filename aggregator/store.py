@@ -456,16 +456,20 @@ class Archive:
         )
         where = " OR ".join("(b.band = ? AND b.value = ?)" for _ in bands)
         candidates = self.db.execute(
-            f"SELECT DISTINCT e.id, e.simhash, e.full_text, COALESCE(e.duplicate_of, e.id) FROM simhash_bands b "
+            f"SELECT DISTINCT e.id, e.simhash, COALESCE(e.duplicate_of, e.id) FROM simhash_bands b "
             f"JOIN entries e ON e.id = b.entry_id WHERE ({where}) AND e.id != ? "
             f"AND e.feed_id != (SELECT feed_id FROM entries WHERE id = ?)",
             [*[v for pair in bands for v in pair], entry_id, entry_id],
         ).fetchall()
-        group = [
-            (other_id, root)
-            for other_id, other_hash, other_text, root in candidates
-            if dedupe.is_near_duplicate(fingerprint, int(other_hash, 16), article.full_text or "", other_text or "")
+        # Cheap test first, on the fingerprints; texts are read and compared only for the close ones.
+        close = [
+            (other, root) for other, other_hash, root in candidates if dedupe.close(fingerprint, int(other_hash, 16))
         ]
+        group = []
+        for other_id, root in close[: dedupe.MAX_COMPARED]:
+            other_text = self.db.execute("SELECT full_text FROM entries WHERE id = ?", [other_id]).fetchone()[0]
+            if dedupe.similar_texts(article.full_text or "", other_text or ""):
+                group.append((other_id, root))
         if not group:
             return
         root = min([entry_id, *(r for _, r in group)])
