@@ -1,0 +1,593 @@
+#!/usr/bin/env python3
+"""Speed and memory of aggregator, measured side by side with a baseline in one run.
+
+    scripts/bench                 # the full benchmark (about 15 minutes on 2 cores)
+    scripts/bench --quick         # a smoke run in well under a minute (CI)
+
+Every figure that has a target is a ratio or a latency measured in this one run, because the machines are
+shared and noisy; absolute throughputs are printed too but are not targets. See README "Performance".
+
+Phases (all on 127.0.0.1; nginx serves a generated corpus with ETag/Last-Modified and precompressed gzip):
+  ingest    feed-only ingest (full text off) of N feeds x M entries into an empty archive; baseline: reader 3.x
+            update_feeds() on the same corpus into an empty database (in a venv of its own)
+  repoll    every feed polled again, every one answered 304; baseline: reader update_feeds(scheduled=False)
+  fulltext  full-text ingest of the same entries into an empty archive; baseline: the CPU limit, the pipeline's
+            own extraction call (aggregator.extract.extract_article) over the same pages in one process per core
+  storage   bytes per archived article of the full-text archive (and where they go)
+  search    Datasette latency (p50/p95) of full-text search and of the latest-articles page at two sizes
+  memory    peak RSS of `aggregator run` (Datasette included) with many feeds for some minutes
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import baseline, corpus, cpu_limit, memory, search, server
+
+ROOT = Path(__file__).resolve().parents[1]
+PHASES = ("ingest", "repoll", "fulltext", "storage", "search", "memory")
+TARGETS = {
+    "ingest_ratio": 4.0,
+    "repoll_ratio": 3.0,
+    "fulltext_ratio": 0.85,
+    "search_p95_ms": 100.0,
+    "latest_p95_ms": 50.0,
+    "memory_mib": 250.0,
+}
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run for CI (well under a minute)")
+    parser.add_argument("--out", type=Path, default=Path("bench-results.json"), help="JSON result file")
+    parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
+    parser.add_argument("--feeds", type=int, help="feeds in the corpus [500; quick 8]")
+    parser.add_argument("--entries", type=int, help="entries per feed (>= 10) [20; quick 10]")
+    parser.add_argument("--real-fraction", type=float, default=0.25,
+                        help="share of article pages taken from the real pages in ../shared when present [0.25]")
+    parser.add_argument("--search-rows",
+                        help="two archive sizes for the search phase [100000,1000000; quick 1000,3000]")
+    parser.add_argument("--queries", type=int, help="search queries and latest-page requests per size [50; quick 10]")
+    parser.add_argument("--memory-feeds", type=int, help="configured feeds for the memory phase [10000; quick 100]")
+    parser.add_argument("--memory-seconds", type=float, help="duration of the memory phase [300; quick 8]")
+    parser.add_argument("--memory-no-serve", action="store_true", help="run the daemon with --no-serve")
+    parser.add_argument("--serial", action="store_true",
+                        help="do not build the search archives while the memory phase runs (slower)")
+    parser.add_argument("--concurrency", type=int, default=50,
+                        help="aggregator concurrency and per_host_concurrency (all feeds are on one host) [50]")
+    parser.add_argument("--reader-workers", type=int, default=None,
+                        help="reader update_feeds(workers=) [the --concurrency value]")
+    parser.add_argument("--repeat", type=int, help="runs of ingest and re-poll per tool, the best kept [2; quick 1]")
+    parser.add_argument("--profile", type=Path, help="also write cProfile stats of aggregator's timed polls here")
+    parser.add_argument("--workdir", type=Path, help="working directory (default: a new temporary one)")
+    parser.add_argument("--keep", action="store_true", help="keep the working directory")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    defaults = {
+        "feeds": (500, 8), "entries": (20, 10), "search_rows": ("100000,1000000", "1000,3000"),
+        "queries": (50, 10), "memory_feeds": (10000, 100), "memory_seconds": (300.0, 8.0), "repeat": (2, 1),
+    }
+    for key, (full, small) in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, small if quick else full)
+    args.reader_workers = args.reader_workers or args.concurrency
+    args.phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    unknown = set(args.phases) - set(PHASES)
+    if unknown:
+        parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
+    sizes = [int(x) for x in args.search_rows.split(",")]
+    if len(sizes) != 2 or sizes[1] % sizes[0] or sizes[1] < sizes[0]:
+        parser.error("--search-rows takes two sizes, the second a multiple of the first")
+    args.search_sizes = sizes
+    return args
+
+
+# -- configs --------------------------------------------------------------------------------------------------
+
+
+def aggregator_config(path: Path, feed_urls: list[str], *, full_text: bool, concurrency: int,
+                      extra: dict[str, object] | None = None, feed_lines: list[str] | None = None) -> Path:
+    """A config for the benchmark: private addresses allowed (127.0.0.1), no politeness delays (one host
+    serves every feed here), the same concurrency as the baseline's workers."""
+    settings: dict[str, object] = {
+        "allow_private_networks": True,
+        "full_text": full_text,
+        "concurrency": concurrency,
+        "per_host_concurrency": min(concurrency, 100),
+        "article_delay": 0,
+        "respect_robots": False,
+        "extract_workers": os.cpu_count() or 1,
+    }
+    settings.update(extra or {})
+    lines = ["settings:"]
+    lines += [f"  {k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in settings.items()]
+    lines.append("feeds:")
+    lines += feed_lines if feed_lines is not None else [f"  - {url}" for url in feed_urls]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def fresh(path: Path) -> Path:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# -- phases ---------------------------------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
+        self.args = args
+        self.work = workdir
+        self.results: dict[str, object] = {}
+        self.nginx: server.Nginx | None = None
+        self.corpus: corpus.Corpus | None = None
+        self.reader_python: Path | None = None
+
+    # setup
+    def setup(self) -> None:
+        args = self.args
+        binary = server.ensure_nginx()
+        needs_reader = {"ingest", "repoll"} & set(args.phases)
+        if needs_reader:
+            self.reader_python = baseline.ensure_reader_venv()
+        needs_corpus = {"ingest", "repoll", "fulltext", "storage", "memory"} & set(args.phases)
+        port = server.free_port()
+        if needs_corpus:
+            started = time.perf_counter()
+            self.corpus = corpus.build(self.work / "www", f"http://127.0.0.1:{port}", args.feeds, args.entries,
+                                       real_fraction=args.real_fraction)
+            summary = self.corpus.summary()
+            summary["build_seconds"] = round(time.perf_counter() - started, 1)
+            self.results["corpus"] = summary
+            log(f"corpus: {summary}")
+            (self.work / "feed-urls.txt").write_text("\n".join(self.corpus.feed_urls) + "\n")
+            self.nginx = server.Nginx(self.work / "www", self.work / "nginx", port, binary)
+            self.nginx.start()
+            self.results["server"] = {"nginx": nginx_version(binary), "port": port}
+
+    def close(self) -> None:
+        if self.nginx is not None:
+            self.nginx.stop()
+
+    def _agg(self, config: Path, db: Path, label: str, timeout: float = 600) -> dict:
+        profile = None
+        if self.args.profile:
+            self.args.profile.mkdir(parents=True, exist_ok=True)
+            profile = self.args.profile / f"{label}.prof"
+        assert self.nginx is not None
+        self.nginx.mark()
+        try:
+            result = baseline.run_aggregator(config, db, profile, timeout=timeout)
+        finally:
+            server_side = self.nginx.requests_since_mark()
+            if server_side["unexpected"]:
+                log(f"  warning: the server answered {server_side['by_status']}")
+        result["server"] = server_side
+        return result
+
+    def _reader(self, db: Path, mode: str) -> dict:
+        assert self.nginx is not None and self.reader_python is not None
+        self.nginx.mark()
+        result = baseline.run_reader(self.reader_python, db, self.work / "feed-urls.txt", mode,
+                                     self.args.reader_workers, timeout=600)
+        result["server"] = self.nginx.requests_since_mark()
+        if result["server"]["unexpected"]:
+            log(f"  warning: the server answered {result['server']['by_status']}")
+        return result
+
+    def ingest_and_repoll(self) -> None:
+        args, work = self.args, self.work
+        assert self.corpus is not None
+        urls = self.corpus.feed_urls
+        config = aggregator_config(work / "feeds-only.yaml", urls, full_text=False, concurrency=args.concurrency)
+        ingest_runs: dict[str, list[dict]] = {"aggregator": [], "reader": []}
+        for i in range(args.repeat):
+            log(f"ingest {i + 1}/{args.repeat}: reader")
+            ingest_runs["reader"].append(self._reader(fresh(work / f"reader-{i}.db"), "ingest"))
+            log(f"  reader: {ingest_runs['reader'][-1]['seconds']:.2f} s; aggregator")
+            ingest_runs["aggregator"].append(self._agg(config, fresh(work / f"feeds-only-{i}" / "archive.db"),
+                                                       f"ingest-{i}"))
+            log(f"  aggregator: {ingest_runs['aggregator'][-1]['seconds']:.2f} s")
+        if "ingest" in args.phases:
+            self.results["ingest"] = summarize_pair(ingest_runs, len(urls), "entries")
+        if "repoll" in args.phases:
+            repoll_runs: dict[str, list[dict]] = {"aggregator": [], "reader": []}
+            rounds = max(args.repeat, 2) if not args.quick else 1
+            for i in range(rounds):
+                log(f"re-poll {i + 1}/{rounds}: reader, aggregator")
+                repoll_runs["reader"].append(self._reader(work / "reader-0.db", "repoll"))
+                repoll_runs["aggregator"].append(self._agg(config, work / "feeds-only-0" / "archive.db",
+                                                           f"repoll-{i}"))
+            self.results["repoll"] = summarize_pair(repoll_runs, len(urls), None)
+
+    def fulltext(self) -> None:
+        args, work = self.args, self.work
+        assert self.corpus is not None
+        urls = self.corpus.feed_urls
+        config = aggregator_config(work / "full-text.yaml", urls, full_text=True, concurrency=args.concurrency)
+        jobs = [(str(self.corpus.page_file(p)), self.corpus.base_url + p) for p in self.corpus.article_paths]
+        # The CPU limit is measured in two halves, one before and one after the pipeline's run, so that a
+        # change of the machine's speed during the phase (it is shared) weighs on both sides alike.
+        log(f"full text: CPU limit, first half (extract_article over {len(jobs) // 2} of {len(jobs)} pages in "
+            f"{os.cpu_count()} processes)")
+        first = cpu_limit.measure(jobs[: len(jobs) // 2])
+        log(f"  {first['articles_per_s']:.1f} articles/s; aggregator full-text ingest")
+        db = fresh(work / "full-text" / "archive.db")
+        # A pipeline slower than a quarter of the CPU limit misses the target anyway: stop it there.
+        timeout = max(60.0, 8 * first["seconds"] + 30)
+        started = time.perf_counter()
+        try:
+            run = self._agg(config, db, "fulltext", timeout=timeout)
+        except baseline.PhaseError as exc:
+            # What it managed before the limit, read from its archive (a lower bound of its speed).
+            with sqlite3.connect(db) as conn:
+                extracted = conn.execute("SELECT count(*) FROM entries WHERE full_text_source = 'page'").fetchone()[0]
+                errors = dict(conn.execute(
+                    "SELECT substr(extraction_error, 1, 60), count(*) FROM entries WHERE extraction_error IS NOT NULL "
+                    "GROUP BY 1 ORDER BY 2 DESC LIMIT 5").fetchall())
+            run = {"error": str(exc), "seconds": time.perf_counter() - started, "extracted": extracted,
+                   "extraction_errors_by_message": errors, "partial": True}
+            log(f"  {exc}; {extracted} articles extracted by then")
+        run["articles_per_s"] = run["extracted"] / run["seconds"]
+        log(f"  {run['articles_per_s']:.1f} articles/s ({run['extracted']} extracted, "
+            f"{run.get('extraction_errors', '?')} errors); CPU limit, second half")
+        second = cpu_limit.measure(jobs[len(jobs) // 2 :])
+        seconds = first["seconds"] + second["seconds"]
+        limit = {"seconds": seconds, "articles": len(jobs), "extracted": first["extracted"] + second["extracted"],
+                 "articles_per_s": len(jobs) / seconds, "workers": first["workers"],
+                 "halves_articles_per_s": [first["articles_per_s"], second["articles_per_s"]]}
+        log(f"  {second['articles_per_s']:.1f} articles/s (both halves: {limit['articles_per_s']:.1f})")
+        self.results["fulltext"] = {
+            "aggregator": run,
+            "cpu_limit": limit,
+            "ratio": run["articles_per_s"] / limit["articles_per_s"],
+            "pages": len(jobs),
+        }
+
+    def storage(self) -> None:
+        db = self.work / "full-text" / "archive.db"
+        if not db.exists():
+            log("storage: no full-text archive (run the fulltext phase)")
+            return
+        self.results["storage"] = storage_report(db)
+
+    def search_build(self) -> None:
+        args, work = self.args, self.work
+        small, large = args.search_sizes
+        log("search: composing synthetic articles")
+        pool = search.TextPool()
+        words = pool.query_words(args.queries)
+        small_db = fresh(work / "search-small" / "archive.db")
+        log(f"search: writing {small} rows through Archive.store_entries")
+        built = search.build(small_db, small, pool)
+        log(f"  {built['rows_per_s']:.0f} rows/s; growing a copy to {large} rows inside SQLite")
+        large_db = fresh(work / "search-large" / "archive.db")
+        shutil.copy(small_db, large_db)
+        grown = search.expand(large_db, large // small)
+        log(f"  grown in {grown['seconds']:.0f} s")
+        self.results["search"] = {"words": words, "build": built, "expand": grown, "sizes": [small, large]}
+
+    def search_measure(self) -> None:
+        args, work = self.args, self.work
+        out = self.results["search"]
+        assert isinstance(out, dict)
+        small, large = out["sizes"]
+        diagnostics = max(3, args.queries // 6)
+        for rows, db in ((small, work / "search-small" / "archive.db"), (large, work / "search-large" / "archive.db")):
+            log(f"search: timing Datasette at {rows} rows")
+            measured = search.measure(db, out["words"], args.queries, diagnostics)
+            measured["db_bytes"] = db.stat().st_size
+            out[str(rows)] = measured
+            log("  " + ", ".join(f"{page} p95 {data['p95_ms']:.0f} ms" for page, data in measured.items()
+                                 if isinstance(data, dict) and "p95_ms" in data))
+
+    def memory(self) -> None:
+        args, work = self.args, self.work
+        assert self.corpus is not None
+        paths = self.corpus.feed_paths
+        count = args.memory_feeds
+        # Distinct feed URLs beyond the corpus are aliases of its files (?copy=K; nginx ignores the query).
+        # Full text only for the first copy of each feed: 10k feeds x 20 new entries each would be 200k
+        # pages to extract, far more than minutes allow; the others are feed-only.
+        lines = []
+        for i in range(count):
+            copy, index = divmod(i, len(paths))
+            url = self.corpus.base_url + paths[index] + (f"?copy={copy}" if copy else "")
+            lines.append(f"  - url: {url}" + ("" if copy == 0 else "\n    full_text: false"))
+        interval = "60s" if not args.quick else "2s"
+        config = aggregator_config(work / "memory.yaml", [], full_text=True, concurrency=args.concurrency,
+                                   extra={"interval": interval, "min_interval": interval, "adaptive": False},
+                                   feed_lines=lines)
+        db = fresh(work / "memory" / "archive.db")
+        executable = Path(sys.executable).with_name("aggregator")
+        log(f"memory: aggregator run with {count} feeds for {args.memory_seconds:g} s "
+            f"({'--no-serve' if args.memory_no_serve else 'with Datasette'})")
+        result = memory.run_daemon(executable, config, db, args.memory_seconds, server.free_port(),
+                                   serve=not args.memory_no_serve, log_path=work / "memory-daemon.log")
+        result["interval"] = interval
+        self.results["memory"] = result
+        log(f"  peak RSS main {result['peak_main_rss_mib']:.0f} MiB, tree {result['peak_tree_rss_mib']:.0f} MiB "
+            f"(PSS {result['peak_tree_pss_mib']:.0f} MiB); {result['polls']} polls, "
+            f"{result['polls_not_modified']} answered 304")
+
+
+def summarize_pair(runs: dict[str, list[dict]], feeds: int, per: str | None) -> dict[str, object]:
+    best = {tool: min(results, key=lambda r: r["seconds"]) for tool, results in runs.items()}
+    out: dict[str, object] = {"runs": runs, "feeds": feeds}
+    for tool, result in best.items():
+        summary = {"seconds": result["seconds"], "feeds_per_s": feeds / result["seconds"]}
+        if per:
+            summary["entries"] = result["entries"]
+            summary["entries_per_s"] = result["entries"] / result["seconds"]
+        summary["server"] = result.get("server")
+        out[tool] = summary
+    out["ratio"] = out["aggregator"]["feeds_per_s"] / out["reader"]["feeds_per_s"]  # type: ignore[index]
+    return out
+
+
+def storage_report(db: Path) -> dict[str, object]:
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        entries = conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+        text_bytes = conn.execute(
+            "SELECT coalesce(sum(length(CAST(full_text AS BLOB))), 0), "
+            "coalesce(sum(length(CAST(content_html AS BLOB))), 0) FROM entries").fetchone()
+        owner = {name: table for name, table in conn.execute("SELECT name, tbl_name FROM sqlite_master")}
+        breakdown: dict[str, int] = {}
+        try:
+            for name, size in conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"):
+                table = owner.get(name, name)
+                if name.startswith("sqlite_autoindex_"):
+                    table = name.removeprefix("sqlite_autoindex_").rsplit("_", 1)[0]
+                group = ("entries_fts (FTS5)" if table.startswith("entries_fts") else
+                         f"{table} indexes" if name != table else table)
+                breakdown[group] = breakdown.get(group, 0) + size
+        except sqlite3.OperationalError:  # SQLite built without dbstat
+            breakdown = {}
+    size = db.stat().st_size
+    return {
+        "db_bytes": size,
+        "entries": entries,
+        "bytes_per_article": size / entries if entries else None,
+        "full_text_bytes_per_article": text_bytes[0] / entries if entries else None,
+        "content_html_bytes_per_article": text_bytes[1] / entries if entries else None,
+        "breakdown_bytes_per_article": {
+            k: round(v / entries) for k, v in sorted(breakdown.items(), key=lambda kv: -kv[1])
+        } if entries else {},
+    }
+
+
+# -- report ---------------------------------------------------------------------------------------------------
+
+
+def nginx_version(binary: str) -> str:
+    done = subprocess.run([binary, "-v"], capture_output=True, text=True)
+    return (done.stderr or done.stdout).strip().split("/")[-1]
+
+
+def versions(reader_python: Path | None) -> dict[str, object]:
+    out: dict[str, object] = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
+    for package in ("aggregator", "feedparser", "trafilatura", "datasette", "sqlite-utils", "aiohttp", "lxml"):
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            out[package] = None
+    if reader_python is not None:
+        done = subprocess.run([str(reader_python), "-c", "import reader; print(reader.__version__)"],
+                              capture_output=True, text=True)
+        out["reader"] = done.stdout.strip() or None
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "aggregator"],
+                               capture_output=True, text=True).stdout.strip()
+        out["commit"] = commit + ("+dirty" if dirty else "")
+    except OSError:
+        out["commit"] = None
+    import aggregator
+
+    out["aggregator_path"] = str(Path(aggregator.__file__).parent)
+    return out
+
+
+def machine() -> dict[str, object]:
+    model = ""
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as cpuinfo:
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "")
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {"cpus": os.cpu_count(), "cpu_model": model, "loadavg_at_start": load, "platform": platform.platform()}
+
+
+def rows(results: dict[str, object], args: argparse.Namespace) -> list[dict[str, object]]:
+    """The table: metric, aggregator, baseline, ratio, target, met."""
+    table: list[dict[str, object]] = []
+
+    def add(metric: str, value: object, base: object = None, ratio: float | None = None, target: str = "",
+            met: bool | None = None, unit: str = "") -> None:
+        table.append({"metric": metric, "aggregator": value, "baseline": base, "ratio": ratio, "target": target,
+                      "met": met, "unit": unit})
+
+    ingest = results.get("ingest")
+    if isinstance(ingest, dict):
+        agg, ref = ingest["aggregator"], ingest["reader"]
+        add(f"1. ingest {ingest['feeds']} feeds, feeds/s", agg["feeds_per_s"], ref["feeds_per_s"], ingest["ratio"],
+            f">= {TARGETS['ingest_ratio']:g}x reader", ingest["ratio"] >= TARGETS["ingest_ratio"])
+        add("   ingest entries/s", agg["entries_per_s"], ref["entries_per_s"],
+            agg["entries_per_s"] / ref["entries_per_s"])
+    repoll = results.get("repoll")
+    if isinstance(repoll, dict):
+        add("2. re-poll, all 304, feeds/s", repoll["aggregator"]["feeds_per_s"], repoll["reader"]["feeds_per_s"],
+            repoll["ratio"], f">= {TARGETS['repoll_ratio']:g}x reader", repoll["ratio"] >= TARGETS["repoll_ratio"])
+    full = results.get("fulltext")
+    if isinstance(full, dict):
+        partial = " (cut at time limit: lower bound)" if full["aggregator"].get("partial") else ""
+        add(f"3. full text {full['pages']} pages, articles/s{partial}", full["aggregator"]["articles_per_s"],
+            full["cpu_limit"]["articles_per_s"], full["ratio"], f">= {TARGETS['fulltext_ratio']:g}x CPU limit",
+            full["ratio"] >= TARGETS["fulltext_ratio"])
+    found = results.get("search")
+    if isinstance(found, dict) and "sizes" in found:
+        small, large = found["sizes"]
+        labels = {
+            "search": ("search, ranked (/db/search?q=)", "search_p95_ms"),
+            "table_search": ("search, entries table (?_search=)", "search_p95_ms"),
+            "latest": ("latest articles (/db/latest)", "latest_p95_ms"),
+            "table_latest": ("latest, entries table (sorted)", "latest_p95_ms"),
+        }
+        for rows_count in (small, large):
+            data = found.get(str(rows_count))
+            if not isinstance(data, dict):
+                continue
+            judged = rows_count == large
+            size = f"{rows_count // 1000}k" if rows_count >= 1000 else str(rows_count)
+            for page, (label, target_key) in labels.items():
+                timing = data.get(page)
+                if not isinstance(timing, dict) or "p95_ms" not in timing:
+                    continue
+                p95, limit = timing["p95_ms"], TARGETS[target_key]
+                add(f"4. {label}, {size} rows: p95 ms (p50 {timing['p50_ms']:.0f})", p95, None, None,
+                    f"< {limit:g} ms" if judged else "", p95 < limit if judged else None)
+    mem = results.get("memory")
+    if isinstance(mem, dict):
+        minutes = mem["seconds"] / 60
+        add(f"5. peak RSS, {mem['feeds']} feeds, {minutes:.1f} min: main, MiB", max(mem["peak_main_rss_mib"],
+            mem["peak_main_hwm_mib"]), None, None, f"< {TARGETS['memory_mib']:g} MiB",
+            max(mem["peak_main_rss_mib"], mem["peak_main_hwm_mib"]) < TARGETS["memory_mib"])
+        add("   peak RSS, process tree (workers too), MiB", mem["peak_tree_rss_mib"], None, None,
+            f"< {TARGETS['memory_mib']:g} MiB", mem["peak_tree_rss_mib"] < TARGETS["memory_mib"])
+        add("   peak PSS, process tree, MiB", mem["peak_tree_pss_mib"])
+    store = results.get("storage")
+    if isinstance(store, dict) and store.get("bytes_per_article"):
+        add("6. storage, bytes per archived article", store["bytes_per_article"])
+    for step, error in (results.get("phase_errors") or {}).items():  # type: ignore[union-attr]
+        add(f"{step}: FAILED ({error[:60]})", None, None, None, "see JSON", False)
+    return table
+
+
+def fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
+    return str(value)
+
+
+def print_table(table: list[dict[str, object]]) -> None:
+    headers = ["metric", "aggregator", "baseline", "ratio", "target", "met?"]
+    body = [[r["metric"], fmt(r["aggregator"]), fmt(r["baseline"]),
+             f"{r['ratio']:.2f}x" if isinstance(r["ratio"], float) else "-", r["target"] or "-", fmt(r["met"])]
+            for r in table]
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *body, strict=False)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line)
+    print("-" * len(line))
+    for row in body:
+        cells = [str(c).ljust(w) if i == 0 or i == 4 else str(c).rjust(w)
+                 for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        print("  ".join(cells))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="aggregator-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    bench = Bench(args, workdir)
+    results = bench.results
+    results["meta"] = {
+        "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "quick": args.quick,
+        "argv": sys.argv[1:] if argv is None else argv,
+        "machine": machine(),
+        "settings": {"feeds": args.feeds, "entries": args.entries, "concurrency": args.concurrency,
+                     "reader_workers": args.reader_workers, "repeat": args.repeat,
+                     "search_rows": args.search_sizes, "queries": args.queries, "memory_feeds": args.memory_feeds,
+                     "memory_seconds": args.memory_seconds, "real_fraction": args.real_fraction},
+        "workdir": str(workdir),
+    }
+    log(f"bench: working in {workdir}")
+    failed = False
+    try:
+        bench.setup()
+        results["meta"]["versions"] = versions(bench.reader_python)
+        selected = set(args.phases)
+
+        def step(name: str, func: Callable[[], None]) -> None:
+            phase_started = time.perf_counter()
+            try:
+                func()
+            except (baseline.PhaseError, RuntimeError, sqlite3.Error) as exc:
+                log(f"{name}: {type(exc).__name__}: {exc}")
+                results.setdefault("phase_errors", {})[name] = f"{type(exc).__name__}: {exc}"
+            results.setdefault("phase_seconds", {})[name] = round(time.perf_counter() - phase_started, 1)
+
+        if selected & {"ingest", "repoll"}:
+            step("ingest_and_repoll", bench.ingest_and_repoll)
+        if selected & {"fulltext", "storage"}:
+            step("fulltext", bench.fulltext)
+        if "storage" in selected:
+            step("storage", bench.storage)
+        overlap = not args.serial and {"search", "memory"} <= selected
+        memory_thread = None
+        if overlap:
+            # Only the daemon's peak memory is measured while the search archives are being built, never a
+            # speed; the Datasette timings come afterwards, on a quiet machine.
+            memory_thread = threading.Thread(target=step, args=("memory", bench.memory), daemon=True)
+            memory_thread.start()
+        elif "memory" in selected:
+            step("memory", bench.memory)
+        if "search" in selected:
+            step("search_build", bench.search_build)
+            if memory_thread is not None:
+                memory_thread.join()
+            if "search_build" not in results.get("phase_errors", {}):
+                step("search_measure", bench.search_measure)
+        results["meta"]["memory_overlapped_search_build"] = overlap
+    except Exception as exc:
+        failed = True
+        results["error"] = f"{type(exc).__name__}: {exc}"
+        log(f"bench failed: {results['error']}")
+        raise
+    finally:
+        bench.close()
+        results["meta"]["seconds"] = round(time.perf_counter() - started, 1)
+        table = rows(results, args)
+        results["table"] = table
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+        if not failed:
+            print_table(table)
+            print(f"\n{results['meta']['seconds']:.0f} s in all; results in {args.out}")
+        if not args.keep and args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""Peak memory of the daemon (`aggregator run`, Datasette included) with many configured feeds.
+
+The process tree is sampled every 0.5 s from /proc: VmRSS of the main process, of every descendant (the
+forkserver and the extraction workers) and their sum; PSS (which shares pages fairly between processes, so
+pages shared copy-on-write by the workers are not counted twice) from smaps_rollup. Datasette is asked for
+the latest-articles page and a search every few seconds, so its part of the process is exercised too.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{task}/children") as handle:
+                    found += [int(x) for x in handle.read().split()]
+            except OSError:
+                continue
+    except OSError:
+        return []
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    result, stack = [], [pid]
+    while stack:
+        for child in _children(stack.pop()):
+            result.append(child)
+            stack.append(child)
+    return result
+
+
+def _status_kib(pid: int, key: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _role(pid: int, main: int) -> str:
+    """forkserver, resource_tracker, or worker (a process forked by the forkserver: the extraction pool)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            cmdline = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        with open(f"/proc/{pid}/stat") as handle:
+            parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return "gone"
+    if parent != main:
+        return "worker"
+    for role in ("forkserver", "resource_tracker"):
+        if role in cmdline:
+            return role
+    return "other child"
+
+
+class Sampler(threading.Thread):
+    def __init__(self, pid: int, every: float = 0.5) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.every = every
+        self.stop_event = threading.Event()
+        self.peak = {"main_rss": 0, "main_hwm": 0, "children_rss": 0, "tree_rss": 0, "tree_pss": 0, "processes": 0}
+        self.peak_by_role: dict[str, dict[str, int]] = {}  # role -> peak RSS / PSS of one such process
+        self.samples = 0
+        self.timeline: list[tuple[float, int, int]] = []  # (seconds, main RSS KiB, tree RSS KiB) every ~10 s
+        self._t0 = time.monotonic()
+
+    def run(self) -> None:
+        last_kept = -1e9
+        while not self.stop_event.is_set():
+            main = _status_kib(self.pid, "VmRSS")
+            if main == 0:
+                break
+            children = descendants(self.pid)
+            child_rss = sum(_status_kib(c, "VmRSS") for c in children)
+            pss = _pss_kib(self.pid) + sum(_pss_kib(c) for c in children)
+            peak = self.peak
+            peak["main_rss"] = max(peak["main_rss"], main)
+            peak["main_hwm"] = max(peak["main_hwm"], _status_kib(self.pid, "VmHWM"))
+            peak["children_rss"] = max(peak["children_rss"], child_rss)
+            peak["tree_rss"] = max(peak["tree_rss"], main + child_rss)
+            peak["tree_pss"] = max(peak["tree_pss"], pss)
+            peak["processes"] = max(peak["processes"], 1 + len(children))
+            for child in children:
+                role = _role(child, self.pid)
+                seen = self.peak_by_role.setdefault(role, {"rss": 0, "pss": 0})
+                seen["rss"] = max(seen["rss"], _status_kib(child, "VmRSS"))
+                seen["pss"] = max(seen["pss"], _pss_kib(child))
+            self.samples += 1
+            now = time.monotonic() - self._t0
+            if now - last_kept >= 10:
+                self.timeline.append((round(now, 1), main, main + child_rss))
+                last_kept = now
+            self.stop_event.wait(self.every)
+
+
+def _poke_datasette(port: int, stop: threading.Event, db_name: str, every: float = 5.0) -> None:
+    words = ["stadt", "council", "hochwasser", "storm", "bundestag", "market"]
+    i = 0
+    while not stop.wait(every):
+        for path in (f"/{db_name}/entries?_sort_desc=published_at", f"/{db_name}/entries?_search={words[i % 6]}"):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as response:
+                    response.read()
+            except OSError:
+                pass
+        i += 1
+
+
+def run_daemon(aggregator: Path, config: Path, db: Path, seconds: float, port: int, serve: bool = True,
+               log_path: Path | None = None) -> dict[str, object]:
+    command = [str(aggregator), "--log-level", "warning", "run", "--config", str(config), "--db", str(db)]
+    command += ["--port", str(port)] if serve else ["--no-serve"]
+    log = open(log_path or os.devnull, "wb")  # noqa: SIM115 (closed in the finally below)
+    started = time.monotonic()
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    sampler = Sampler(process.pid)
+    sampler.start()
+    stop = threading.Event()
+    poker = threading.Thread(target=_poke_datasette, args=(port, stop, db.stem), daemon=True)
+    if serve:
+        poker.start()
+    try:
+        deadline = started + seconds
+        while time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.5)
+        crashed = process.poll()
+    finally:
+        stop.set()
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        sampler.stop_event.set()
+        sampler.join(timeout=5)
+        log.close()
+    ran = time.monotonic() - started
+    with sqlite3.connect(db) as conn:
+        polls, not_modified, errors = conn.execute(
+            "SELECT count(*), coalesce(sum(not_modified), 0), coalesce(sum(error IS NOT NULL), 0) FROM polls"
+        ).fetchone()
+        polled_feeds = conn.execute("SELECT count(*) FROM feeds WHERE last_polled_at IS NOT NULL").fetchone()[0]
+        feeds = conn.execute("SELECT count(*) FROM feeds").fetchone()[0]
+        entries = conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+        extracted = conn.execute("SELECT count(*) FROM entries WHERE full_text_source = 'page'").fetchone()[0]
+    mib = 1024.0
+    peak = sampler.peak
+    return {
+        "seconds": ran,
+        "exited_early": crashed is not None and ran < seconds - 1,
+        "exit_code": process.returncode,
+        "peak_main_rss_mib": peak["main_rss"] / mib,
+        "peak_main_hwm_mib": peak["main_hwm"] / mib,
+        "peak_children_rss_mib": peak["children_rss"] / mib,
+        "peak_tree_rss_mib": peak["tree_rss"] / mib,
+        "peak_tree_pss_mib": peak["tree_pss"] / mib,
+        "max_processes": peak["processes"],
+        "peak_child_by_role_mib": {role: {k: round(v / mib, 1) for k, v in values.items()}
+                                   for role, values in sampler.peak_by_role.items()},
+        "samples": sampler.samples,
+        "timeline_mib": [(t, round(m / mib, 1), round(tr / mib, 1)) for t, m, tr in sampler.timeline],
+        "feeds": feeds,
+        "feeds_polled": polled_feeds,
+        "polls": polls,
+        "polls_not_modified": not_modified,
+        "poll_errors": errors,
+        "entries": entries,
+        "articles_extracted": extracted,
+        "serve": serve,
+    }

@@ -1,0 +1,103 @@
+"""Smoke run of the benchmark (scripts/bench.py --quick): every phase runs and reports sane numbers.
+
+The targets themselves are not checked here (tiny sizes say nothing about them); the full benchmark is
+`scripts/bench`. Needs nginx (installed by the benchmark with apt-get when missing and run as root) and
+reader 3.x in a venv of its own under ~/.cache/aggregator-bench (created on first use, from PyPI).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "scripts" / "bench.py"
+
+
+def _nginx_available() -> bool:
+    if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
+        return True
+    return os.geteuid() == 0 and shutil.which("apt-get") is not None
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    if not _nginx_available():
+        pytest.skip("nginx is not installed and cannot be installed here (needs root and apt-get)")
+    out = tmp_path_factory.mktemp("bench") / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--quick", "--out", str(out)],
+        capture_output=True, text=True, timeout=280, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "met?" in done.stdout  # the table was printed
+    return json.loads(out.read_text())
+
+
+def test_every_phase_ran_without_error(results: dict) -> None:
+    assert "error" not in results
+    assert not results.get("phase_errors"), results.get("phase_errors")
+    for section in ("corpus", "ingest", "repoll", "fulltext", "storage", "search", "memory", "table"):
+        assert section in results, section
+
+
+def test_ingest_compares_like_with_like(results: dict) -> None:
+    corpus = results["corpus"]
+    expected = corpus["article_pages"]  # every entry of every feed links one page
+    ingest = results["ingest"]
+    for tool in ("aggregator", "reader"):
+        assert ingest[tool]["entries"] == expected, tool
+        assert ingest[tool]["feeds_per_s"] > 0
+        assert ingest[tool]["server"]["by_status"] == {"200": corpus["feeds"]}, tool
+    assert ingest["ratio"] > 0
+
+
+def test_repoll_is_all_304_for_both(results: dict) -> None:
+    repoll = results["repoll"]
+    feeds = results["corpus"]["feeds"]
+    for tool in ("aggregator", "reader"):
+        assert repoll[tool]["server"]["by_status"] == {"304": feeds}, tool
+    assert repoll["ratio"] > 0
+
+
+def test_fulltext_extracts_every_page_and_has_a_cpu_limit(results: dict) -> None:
+    full = results["fulltext"]
+    pages = results["corpus"]["article_pages"]
+    assert full["pages"] == pages
+    assert full["aggregator"]["extracted"] == pages
+    assert full["cpu_limit"]["extracted"] == pages
+    assert full["cpu_limit"]["articles_per_s"] > 0
+    assert 0 < full["ratio"] < 10
+
+
+def test_storage_and_search_figures(results: dict) -> None:
+    assert results["storage"]["bytes_per_article"] > 1000  # full text, FTS and the kept page at least
+    search = results["search"]
+    small, large = search["sizes"]
+    assert search["expand"]["rows"] == large
+    for rows in (small, large):
+        for page in ("search", "latest", "table_search", "table_latest"):
+            timing = search[str(rows)][page]
+            assert timing.get("missing") or 0 < timing["p50_ms"] <= timing["p95_ms"] < 60_000, (rows, page)
+
+
+def test_memory_phase_sampled_the_daemon(results: dict) -> None:
+    memory = results["memory"]
+    assert not memory["exited_early"]
+    assert memory["samples"] >= 5
+    assert 20 < memory["peak_main_rss_mib"] < 4096
+    assert memory["peak_tree_rss_mib"] >= memory["peak_main_rss_mib"]
+    assert memory["polls"] >= memory["feeds"]  # every feed polled at least once
+    assert memory["polls_not_modified"] > 0  # and some polled again, answered 304
+
+
+def test_table_has_a_row_per_target(results: dict) -> None:
+    metrics = " ".join(row["metric"] for row in results["table"])
+    for part in ("1. ingest", "2. re-poll", "3. full text", "4. search", "4. latest", "5. peak RSS", "6. storage"):
+        assert part in metrics
