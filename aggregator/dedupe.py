@@ -12,9 +12,9 @@ from trafilatura.deduplication import Simhash
 MIN_WORDS = 50
 MAX_HAMMING = 6
 MIN_JACCARD = 0.6
-# Texts compared per new article at most: templated prose can make many fingerprints close, and the
-# check must stay cheap per article however large the archive grows.
-MAX_COMPARED = 20
+# Stories (not copies) whose text is compared per new article, at most: templated prose can make many
+# fingerprints close, and the check must stay cheap per article however large the archive grows.
+MAX_COMPARED = 5
 _SHINGLE = 5
 
 

@@ -461,15 +461,17 @@ class Archive:
             f"AND e.feed_id != (SELECT feed_id FROM entries WHERE id = ?)",
             [*[v for pair in bands for v in pair], entry_id, entry_id],
         ).fetchall()
-        # Cheap test first, on the fingerprints; texts are read and compared only for the close ones.
-        close = [
-            (other, root) for other, other_hash, root in candidates if dedupe.close(fingerprint, int(other_hash, 16))
-        ]
+        # Cheap test first, on the fingerprints. Texts are then compared once per story (its first copy,
+        # the root), not once per copy: a story syndicated ten times costs one comparison, not ten.
+        close_by_root: dict[int, list[int]] = {}
+        for other, other_hash, root in candidates:
+            if dedupe.close(fingerprint, int(other_hash, 16)):
+                close_by_root.setdefault(root, []).append(other)
         group = []
-        for other_id, root in close[: dedupe.MAX_COMPARED]:
-            other_text = self.db.execute("SELECT full_text FROM entries WHERE id = ?", [other_id]).fetchone()[0]
-            if dedupe.similar_texts(article.full_text or "", other_text or ""):
-                group.append((other_id, root))
+        for root, others in list(close_by_root.items())[: dedupe.MAX_COMPARED]:
+            root_text = self.db.execute("SELECT full_text FROM entries WHERE id = ?", [root]).fetchone()[0]
+            if dedupe.similar_texts(article.full_text or "", root_text or ""):
+                group += [(other, root) for other in others]
         if not group:
             return
         root = min([entry_id, *(r for _, r in group)])
