@@ -18,6 +18,7 @@ import lxml.html
 import py3langid
 import trafilatura
 from dateutil import parser as dateparser
+from trafilatura.meta import reset_caches
 from trafilatura.utils import load_html
 
 from aggregator.adjacent import find_adjacent
@@ -26,7 +27,8 @@ from aggregator.models import Article, ParsedFeed
 from aggregator.parse import FeedParseError, parse_feed
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
-_TASKS_PER_WORKER = 300
+_TASKS_PER_CACHE_RESET = 300  # trafilatura's module caches grow with every page; reset them this often
+_tasks_done = 0
 _PUBLISHED_XPATH = (
     "//meta[@property='article:published_time' or @name='article:published_time' "
     "or @itemprop='datePublished' or @name='date' or @name='dc.date' or @name='DC.date.issued']/@content"
@@ -46,6 +48,10 @@ def is_html(content_type: str | None) -> bool:
 
 def extract_article(body: bytes, url: str) -> Article:
     """Text, metadata and adjacent-post links of one article page. Runs in a worker process."""
+    global _tasks_done
+    _tasks_done += 1
+    if _tasks_done % _TASKS_PER_CACHE_RESET == 0:
+        reset_caches()
     tree = load_html(body)
     if tree is None:
         raise ExtractionError("page could not be parsed as HTML")
@@ -149,7 +155,9 @@ class Extractor:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            max_workers=self._workers, mp_context=_pool_context(), max_tasks_per_child=_TASKS_PER_WORKER
+            # No max_tasks_per_child: on Python 3.11 a worker retired that way is sometimes not replaced
+            # (CPython gh-115634) and the pool hangs. Memory is bounded by resetting caches instead.
+            max_workers=self._workers, mp_context=_pool_context()
         )
 
     async def __aenter__(self) -> Extractor:
