@@ -104,7 +104,7 @@ class Archive:
         """
         ids: dict[str, int] = {}
         now = utcnow()
-        with self.db.conn:
+        with self.db.atomic():
             for feed in config.feeds:
                 row = self.db.execute(
                     "SELECT id FROM feeds WHERE config_url = ? OR url = ? ORDER BY config_url = ? DESC LIMIT 1",
@@ -149,7 +149,7 @@ class Archive:
         return {row[0]: row[1] for row in rows.fetchall()}
 
     def set_next_poll(self, feed_id: int, when: str) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute("UPDATE feeds SET next_poll_at = ? WHERE id = ?", [when, feed_id])
 
     def recent_publish_times(self, feed_id: int, limit: int = 30) -> list[str]:
@@ -221,7 +221,7 @@ class Archive:
                     "parse_warning": parsed.warning,
                 }
             )
-        with self.db.conn:
+        with self.db.atomic():
             if poll.error is not None and not poll.throttled:
                 self.db.execute(
                     "UPDATE feeds SET error_count = COALESCE(error_count, 0) + 1 WHERE id = ?", [poll.feed_id]
@@ -316,7 +316,7 @@ class Archive:
     ) -> None:
         """Save an extracted article (and its raw page), keep the former text as a revision when it
         changed, link the entry to its archived neighbours (both directions) and to near-duplicates."""
-        with self.db.conn:
+        with self.db.atomic():
             self._apply_article(entry_id, article, _article_values(article, final_url), page)
 
     def _apply_article(self, entry_id: int, article: Article, values: dict[str, object], page: RawPage | None) -> None:
@@ -367,7 +367,7 @@ class Archive:
 
         One transaction: a kill leaves either nothing or the complete entry, so a rerun resumes cleanly.
         """
-        with self.db.conn:
+        with self.db.atomic():
             self.db["entries"].insert(
                 {
                     "feed_id": feed_id,
@@ -393,7 +393,7 @@ class Archive:
         return entry_id
 
     def record_backfill_failure(self, feed_id: int, url: str, error: str) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(
                 "INSERT INTO backfill_failures (url, feed_id, error, attempts, last_attempt_at) VALUES (?, ?, ?, 1, ?) "
                 "ON CONFLICT (url) DO UPDATE SET error = excluded.error, attempts = attempts + 1, "
@@ -406,7 +406,7 @@ class Archive:
         return [row[0] for row in rows.fetchall()]
 
     def prune_pages(self, fetched_before: str) -> int:
-        with self.db.conn:
+        with self.db.atomic():
             return self.db.execute("DELETE FROM pages WHERE fetched_at < ?", [fetched_before]).rowcount
 
     def kept_pages(self, feed_id: int | None = None) -> Iterator[tuple[int, RawPage]]:
@@ -483,7 +483,7 @@ class Archive:
         )
 
     def store_extraction_error(self, entry_id: int, error: str) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(
                 "UPDATE entries SET extraction_error = ?, extraction_attempts = extraction_attempts + 1 "
                 "WHERE id = ?",
