@@ -27,7 +27,7 @@ from aggregator.extract import Extractor
 from aggregator.fetch import Fetcher
 from aggregator.pipeline import Poller
 from aggregator.schedule import at
-from aggregator.store import Archive
+from aggregator.store import Archive, utcnow
 
 log = logging.getLogger("aggregator.daemon")
 
@@ -53,10 +53,6 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _file_digest(path: Path) -> str | None:
@@ -147,7 +143,7 @@ class Daemon:
         assert self._poller is not None
         fresh = [
             feed_id
-            for feed_id in self.archive.due_feeds(self._poller.feed_ids.values(), _now())
+            for feed_id in self.archive.due_feeds(self._poller.feed_ids.values(), utcnow())
             if self.archive.feed_state(feed_id).last_polled_at is None
         ]
         window = min(START_SPREAD_MAX_S, START_SPREAD_PER_FEED_S * len(fresh))
@@ -160,7 +156,7 @@ class Daemon:
             return
         poller = self._poller
         by_id = {poller.feed_ids[f.url]: f for f in self.config.feeds if f.enabled}
-        for feed_id in self.archive.due_feeds(by_id, _now()):
+        for feed_id in self.archive.due_feeds(by_id, utcnow()):
             if feed_id in self._in_flight:
                 continue
             task = asyncio.create_task(self._poll(by_id[feed_id]), name=f"poll-{feed_id}")
