@@ -15,7 +15,7 @@ from aggregator.extract import ExtractionError, Extractor
 from aggregator.fetch import PAGE_ACCEPT, Fetcher
 from aggregator.pipeline import page_problem
 from aggregator.polite import HostPacer, RobotsCache
-from aggregator.store import Archive, RawPage
+from aggregator.store import Archive
 from aggregator.urls import normalize_url
 
 
@@ -66,13 +66,16 @@ class Backfiller:
         problem = page_problem(page)
         if problem is not None:
             return problem
+        final_url = normalize_url(page.url) or url
         try:
-            article = await self.extractor.extract(page.body or b"", page.url)
+            article, packed = await self.extractor.extract_page(
+                page.body or b"", page.url, page.headers.get("content-type"), settings.keep_pages
+            )
         except ExtractionError as exc:
             return str(exc)
-        final_url = normalize_url(page.url) or url
-        raw = RawPage(final_url, page.headers.get("content-type"), page.body or b"") if settings.keep_pages else None
-        self.archive.add_backfilled_entry(feed_id, final_url, article, raw)
+        if packed is not None:
+            packed.url = final_url
+        self.archive.add_backfilled_entry(feed_id, final_url, article, packed)
         return None
 
 

@@ -26,16 +26,25 @@ def bands(fingerprint: int) -> list[tuple[int, int]]:
     return [(band, (fingerprint >> (16 * band)) & 0xFFFF) for band in range(4)]
 
 
-def shingles(text: str) -> set[tuple[str, ...]]:
+def shingles(text: str) -> frozenset[int]:
+    """Word 5-grams of the casefolded text, as hashes (ints compare faster than tuples of words).
+
+    Python's string hashes differ between processes: compare only shingles made in one process."""
     words = text.casefold().split()
-    return {tuple(words[i : i + _SHINGLE]) for i in range(max(1, len(words) - _SHINGLE + 1))}
+    if len(words) < _SHINGLE:
+        return frozenset((hash(tuple(words)),))
+    return frozenset(map(hash, zip(*(words[i:] for i in range(_SHINGLE)), strict=False)))
+
+
+def jaccard_sets(left: frozenset[int], right: frozenset[int]) -> float:
+    if not left or not right:
+        return 0.0
+    common = len(left & right)
+    return common / (len(left) + len(right) - common)
 
 
 def jaccard(a: str, b: str) -> float:
-    left, right = shingles(a), shingles(b)
-    if not left or not right:
-        return 0.0
-    return len(left & right) / len(left | right)
+    return jaccard_sets(shingles(a), shingles(b))
 
 
 def close(hash_a: int, hash_b: int) -> bool:

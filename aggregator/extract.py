@@ -25,6 +25,7 @@ from aggregator.adjacent import find_adjacent
 from aggregator.dedupe import text_simhash
 from aggregator.models import Article, ParsedFeed
 from aggregator.parse import FeedParseError, parse_feed
+from aggregator.store import PackedPage, RawPage, pack_page
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _TASKS_PER_CACHE_RESET = 300  # trafilatura's module caches grow with every page; reset them this often
@@ -88,6 +89,14 @@ def extract_article(body: bytes, url: str) -> Article:
         adjacent=adjacent,
         simhash=text_simhash(text),
     )
+
+
+def extract_for_archive(
+    body: bytes, url: str, content_type: str | None, keep_page: bool
+) -> tuple[Article, PackedPage | None]:
+    """extract_article plus the page packed for keeping (gzip and hash), all in the worker process."""
+    article = extract_article(body, url)
+    return article, pack_page(RawPage(url, content_type, body)) if keep_page else None
 
 
 def _wrap_orphan_list_items(tree: lxml.html.HtmlElement) -> None:
@@ -194,12 +203,19 @@ class Extractor:
 
     async def extract(self, body: bytes, url: str) -> Article:
         """Raises ExtractionError with a readable reason when the page yields no article."""
+        article, _page = await self.extract_page(body, url, None, keep_page=False)
+        return article
+
+    async def extract_page(
+        self, body: bytes, url: str, content_type: str | None, keep_page: bool
+    ) -> tuple[Article, PackedPage | None]:
+        """The article and, when kept, the page compressed in the worker. Raises ExtractionError."""
         if self._pool is None:
             raise RuntimeError("Extractor used outside 'async with'")
         loop = asyncio.get_running_loop()
         try:
             async with self._slots:
-                future = loop.run_in_executor(self._pool, extract_article, body, url)
+                future = loop.run_in_executor(self._pool, extract_for_archive, body, url, content_type, keep_page)
                 return await asyncio.wait_for(future, self._timeout)
         except ExtractionError:
             raise

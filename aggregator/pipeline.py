@@ -21,7 +21,7 @@ from aggregator.models import ParsedFeed
 from aggregator.parse import FeedParseError
 from aggregator.polite import HostPacer, RobotsCache
 from aggregator.schedule import Bounds, adaptive_interval, at, cache_lifetime, error_delay, success_delay, with_jitter
-from aggregator.store import Archive, PendingArticle, PollRecord, RawPage
+from aggregator.store import Archive, ExtractedArticle, PendingArticle, PollRecord
 
 log = logging.getLogger("aggregator.poll")
 
@@ -147,18 +147,20 @@ class Poller:
         return FeedReport(feed_id=feed_id, url=state.url, error=error)
 
     async def _extract_all(self, pending: Sequence[PendingArticle], report: FeedReport) -> None:
+        """Extract the feed's pending articles, then store them (and the failures) in one transaction."""
         results = await asyncio.gather(*(self._extract_one(article) for article in pending))
-        for ok, message in results:
-            if ok:
-                report.extracted += 1
-            else:
-                report.extraction_errors.append(message)
+        done = [result for result in results if isinstance(result, ExtractedArticle)]
+        failed = [result for result in results if isinstance(result, tuple)]
+        unstored = self.archive.store_extractions(done, [(entry_id, error) for entry_id, _url, error in failed])
+        urls = {article.entry_id: article.url for article in pending}
+        report.extracted += len(done) - len(unstored)
+        report.extraction_errors += [f"{url}: {error}" for _entry_id, url, error in failed]
+        report.extraction_errors += [f"{urls[entry_id]}: {error}" for entry_id, error in unstored]
 
-    async def _extract_one(self, pending: PendingArticle) -> tuple[bool, str]:
+    async def _extract_one(self, pending: PendingArticle) -> ExtractedArticle | tuple[int, str, str]:
+        """The extracted article, or (entry id, URL, error)."""
         if self.config.settings.respect_robots and not await self.robots.allowed(pending.url):
-            error = "article page: disallowed by the site's robots.txt"
-            self.archive.store_extraction_error(pending.entry_id, error)
-            return False, f"{pending.url}: {error}"
+            return pending.entry_id, pending.url, "article page: disallowed by the site's robots.txt"
         await self.pacer.wait(pending.url)
         page = await self.fetcher.fetch(
             pending.url, accept=PAGE_ACCEPT, max_bytes=self.config.settings.max_page_bytes
@@ -166,17 +168,14 @@ class Poller:
         error = page_problem(page)
         if error is None:
             try:
-                article = await self.extractor.extract(page.body or b"", page.url)
+                article, packed = await self.extractor.extract_page(
+                    page.body or b"", page.url, page.headers.get("content-type"), self.config.settings.keep_pages
+                )
             except ExtractionError as exc:
                 error = str(exc)
             else:
-                raw = RawPage(page.url, page.headers.get("content-type"), page.body or b"")
-                self.archive.store_article(
-                    pending.entry_id, article, page.url, raw if self.config.settings.keep_pages else None
-                )
-                return True, pending.url
-        self.archive.store_extraction_error(pending.entry_id, error)
-        return False, f"{pending.url}: {error}"
+                return ExtractedArticle(pending.entry_id, article, page.url, packed)
+        return pending.entry_id, pending.url, error
 
 
 def page_problem(page: FetchResult) -> str | None:
