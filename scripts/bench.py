@@ -83,6 +83,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", type=Path, help="also write cProfile stats of aggregator's timed polls here")
     parser.add_argument("--workdir", type=Path, help="working directory (default: a new temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the working directory")
+    parser.add_argument("--reuse-search", action="store_true",
+                        help="reuse the search archives a kept --workdir holds when their sizes match (they are "
+                             "migrated to the current schema as `aggregator serve` would); build them otherwise")
     args = parser.parse_args(argv)
     quick = args.quick
     defaults = {
@@ -282,11 +285,18 @@ class Bench:
         log("search: composing synthetic articles")
         pool = search.TextPool()
         words = pool.query_words(args.queries)
-        small_db = fresh(work / "search-small" / "archive.db")
+        small_db, large_db = work / "search-small" / "archive.db", work / "search-large" / "archive.db"
+        if args.reuse_search:
+            reused = search.reuse(small_db, small, large_db, large)
+            if reused is not None:
+                log(f"search: reusing the archives in {work} ({reused['migrated']})")
+                self.results["search"] = {"words": words, "reused": reused, "sizes": [small, large]}
+                return
+        fresh(small_db)
         log(f"search: writing {small} rows through Archive.store_entries")
         built = search.build(small_db, small, pool)
         log(f"  {built['rows_per_s']:.0f} rows/s; growing a copy to {large} rows inside SQLite")
-        large_db = fresh(work / "search-large" / "archive.db")
+        fresh(large_db)
         shutil.copy(small_db, large_db)
         grown = search.expand(large_db, large // small)
         log(f"  grown in {grown['seconds']:.0f} s")

@@ -210,8 +210,13 @@ async def test_search_box_titles_link_to_article_view(ds: Datasette, built: Buil
 # -- facets ------------------------------------------------------------------------------------------------
 
 
-async def test_configured_facets(ds: Datasette, built: Built) -> None:
-    data = await get_json(ds, "/archive/entries.json?_size=0")
+FACETS = "_facet=feed_id&_facet_tags=id&_facet=language&_facet=author&_facet_month=published_at"
+
+
+async def test_facets_on_request(ds: Datasette, built: Built) -> None:
+    # Not computed on every view of a big archive; the page offers them (see test_facets_render_in_html).
+    assert (await get_json(ds, "/archive/entries.json?_size=0"))["facet_results"] == {}
+    data = await get_json(ds, f"/archive/entries.json?_size=0&{FACETS}")
     facets = data["facet_results"]
     assert {"feed_id", "language", "author", "published_at", "tags"} <= set(facets)
     feeds = {v["label"]: v["count"] for v in facets["feed_id"]["results"]}
@@ -229,10 +234,11 @@ async def test_configured_facets(ds: Datasette, built: Built) -> None:
 
 
 async def test_month_facet_selects_a_month(ds: Datasette) -> None:
-    data = await get_json(ds, "/archive/entries.json?_size=0")
+    data = await get_json(ds, "/archive/entries.json?_size=0&_facet_month=published_at")
     month = next(v for v in data["facet_results"]["published_at"]["results"] if v["value"] == "2024-12")
     assert "published_at__startswith=2024-12" in month["toggle_url"]
-    chosen = await get_json(ds, "/archive/entries.json?published_at__startswith=2024-12&_shape=objects")
+    chosen = await get_json(ds, "/archive/entries.json?published_at__startswith=2024-12&_shape=objects"
+                                "&_facet_month=published_at")
     assert [r["title"] for r in chosen["rows"]] == ["Hostile markup test"]
     selected = [v for v in chosen["facet_results"]["published_at"]["results"] if v["selected"]]
     assert [v["value"] for v in selected] == ["2024-12"]
@@ -242,10 +248,10 @@ async def test_month_facet_selects_a_month(ds: Datasette) -> None:
 
 
 async def test_tags_facet_filters_and_combines(ds: Datasette, built: Built) -> None:
-    data = await get_json(ds, "/archive/entries.json?_size=0")
+    data = await get_json(ds, "/archive/entries.json?_size=0&_facet_tags=id")
     politik = next(v for v in data["facet_results"]["tags"]["results"] if v["value"] == "Politik")
     assert "_tag=Politik" in politik["toggle_url"]
-    tagged = await get_json(ds, "/archive/entries.json?_tag=Politik&_shape=objects&_size=100")
+    tagged = await get_json(ds, "/archive/entries.json?_tag=Politik&_shape=objects&_size=100&_facet_tags=id")
     expected = {r[0] for r in sql(built.path, "select et.entry_id from entry_tags et join tags t on t.id = et.tag_id "
                                               "where t.name = 'Politik'")}
     assert {r["id"] for r in tagged["rows"]} == expected and expected
@@ -256,9 +262,22 @@ async def test_tags_facet_filters_and_combines(ds: Datasette, built: Built) -> N
     assert both and {r["id"] for r in both} <= expected
 
 
+def facet_links(html: str) -> dict[str, str]:
+    """label -> URL of the page's "Facet by" links."""
+    if 'class="archive-facet-links"' not in html:
+        return {}
+    part = html.split('class="archive-facet-links"')[1].split("</p>")[0]
+    return {label: url.replace("&amp;", "&") for url, label in re.findall(r'<a href="([^"]+)">([^<]+)</a>', part)}
+
+
 async def test_facets_render_in_html(ds: Datasette) -> None:
-    response = await ds.client.get("/archive/entries")
+    searched = facet_links((await ds.client.get("/archive/entries?_search=Verhandlungen&feed_id=1")).text)
+    assert set(searched) == {"feed", "tag", "language", "author", "month", "all of them"}
+    assert all("_search=Verhandlungen" in url and "feed_id=1" in url for url in searched.values())
+    links = facet_links((await ds.client.get("/archive/entries")).text)
+    response = await ds.client.get(links["all of them"])
     assert response.status_code == 200
+    assert facet_links(response.text) == {}  # facets already shown are not offered again
     for heading in ("feed_id", "language", "author", "published_at", "tags"):
         assert f'data-column="{heading}"' in response.text, heading
     assert "Nachrichten – Newsportal" in response.text and "2025-02" in response.text

@@ -154,6 +154,27 @@ def expand(path: Path, factor: int) -> dict[str, float]:
     return {"rows": rows, "seconds": seconds, "copy_seconds": copied - started}
 
 
+def reuse(small: Path, small_rows: int, large: Path, large_rows: int) -> dict[str, object] | None:
+    """The archives a kept working directory holds, when both exist with the sizes asked for; None otherwise.
+    They are opened through the store layer first, as `aggregator serve` does, so an archive built before a
+    schema migration (a new index, say) is migrated and measured with the current schema."""
+    versions: dict[str, object] = {}
+    for path, rows in ((small, small_rows), (large, large_rows)):
+        if not path.exists():
+            return None
+        with sqlite3.connect(path) as conn:
+            if conn.execute("SELECT count(*) FROM entries").fetchone()[0] != rows:
+                return None
+            before = conn.execute("PRAGMA user_version").fetchone()[0]
+        conn.close()
+        Archive(path).close()
+        with sqlite3.connect(path) as conn:
+            after = conn.execute("PRAGMA user_version").fetchone()[0]
+        conn.close()
+        versions[path.parent.name] = f"schema v{before}" + (f" -> v{after}" if after != before else "")
+    return {"migrated": ", ".join(f"{k}: {v}" for k, v in versions.items()), "rows": [small_rows, large_rows]}
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if len(ordered) == 1:

@@ -10,7 +10,9 @@ for it. It adds:
 - `<mark>` highlighting of search snippets;
 - SQL functions `redact_url(url)` and `redact_text(text)`, security headers, and redaction of
   credential-bearing feed URLs from every response (redact.py, security.py);
-- an empty Atom feed instead of an error when a subscribed search has no results (datasette-atom).
+- an empty Atom feed instead of an error when a subscribed search has no results (datasette-atom);
+- a fast entries page over a big archive: search on the date index, counts capped, facets on request
+  (tablepage.py).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from aggregator.web.chart import can_chart, chart_svg, render_svg
 from aggregator.web.facets import MonthFacet, TagFacet, tag_filter
 from aggregator.web.redact import redact_text, redact_url
 from aggregator.web.security import wrap
+from aggregator.web.tablepage import facet_links, no_count_search, published_at_plan, search_count
 
 if TYPE_CHECKING:
     from datasette.app import Datasette
@@ -60,9 +63,30 @@ def filters_from_request(request: Request, database: str, table: str, datasette:
     return tag_filter(request, table)
 
 
+@hookimpl(hookwrapper=True, specname="filters_from_request")
+def search_plan(request: Request, database: str, table: str, datasette: Datasette) -> Any:
+    # Wraps every filters_from_request hook, Datasette's own search filter included (see tablepage.py).
+    outcome = yield
+    changed = published_at_plan(request, database, table, datasette, outcome.get_result())
+    if changed is not None:
+        outcome.force_result(changed)
+
+
 @hookimpl
 def asgi_wrapper(datasette: Datasette) -> Any:
-    return lambda app: wrap(app, datasette)
+    return lambda app: wrap(no_count_search(app), datasette)
+
+
+@hookimpl
+def extra_template_vars(template: str, database: str | None, table: str | None, request: Request | None,
+                        datasette: Datasette) -> dict[str, Any]:
+    if table != "entries" or request is None or database is None or not template.startswith("table"):
+        return {}
+
+    async def archive_search_count() -> dict[str, Any] | None:
+        return await search_count(datasette, database, request)
+
+    return {"archive_facet_links": facet_links(datasette, request), "archive_search_count": archive_search_count}
 
 
 @hookimpl
