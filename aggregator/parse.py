@@ -25,6 +25,7 @@ from dateutil import parser as dateutil_parser
 from feedparser.mixin import _FeedParserMixin
 from lxml import etree
 
+from aggregator import feedxml
 from aggregator.models import Enclosure, ParsedEntry, ParsedFeed
 from aggregator.sanitize import escape_text, html_to_text, sanitize_html
 from aggregator.urls import normalize_url as _normalize_url
@@ -58,11 +59,12 @@ _ABSOLUTE = re.compile(r"\s*https?://", re.IGNORECASE)
 
 
 def parse_feed(
-    body: bytes, url: str, content_type: str | None = None, content_location: str | None = None
+    body: bytes, url: str, content_type: str | None = None, content_location: str | None = None, *, fast: bool = True
 ) -> ParsedFeed:
     """Parse one fetched feed document. `url` is the (final) URL it was fetched from; relative links
     resolve against `content_location` (itself relative to `url`) when given. `content_type` only
-    contributes its charset. Raises FeedParseError when the body is not a readable feed."""
+    contributes its charset. Raises FeedParseError when the body is not a readable feed. `fast=False` skips
+    the lxml fast path (aggregator.feedxml), so tests can compare it with feedparser."""
     base = urljoin(url, content_location) if content_location else url
     head = body[:2048].removeprefix(codecs.BOM_UTF8).lstrip()
     if not head:
@@ -71,14 +73,19 @@ def parse_feed(
         return _parse_json(body, base)
     if _HTML_START.match(head.lower()):
         raise _html_page_error(body, base)
-    return _parse_xml(body, base, _charset_param(content_type))
+    return _parse_xml(body, base, _charset_param(content_type), fast)
 
 
 # --- XML (feedparser) ------------------------------------------------------------------------------
 
 
-def _parse_xml(body: bytes, base: str, http_charset: str | None) -> ParsedFeed:
+def _parse_xml(body: bytes, base: str, http_charset: str | None, fast: bool = True) -> ParsedFeed:
     body, charset, warnings, line_shift = _prepare_xml(body, http_charset)
+    # Well-formed RSS 2.0 / RSS 1.0 / Atom 1.0 without surprises: lxml, 10x faster, the same result.
+    parsed = feedxml.parse(body, charset, base) if fast else None
+    if parsed is not None:
+        version, f, entries = parsed
+        return _xml_feed(version, f, entries, base, warnings)
     headers = {"content-type": f"application/xml; charset={charset}" if charset else "application/xml",
                "content-location": base}  # fmt: skip
     # A BytesIO, never raw bytes: feedparser treats a bytes/str argument that names a file or URL as one.
@@ -102,7 +109,11 @@ def _parse_xml(body: bytes, base: str, http_charset: str | None) -> ParsedFeed:
         warnings.append(problem)
     elif not version and not d.entries:
         raise FeedParseError("not a feed: no RSS, RDF or Atom root element")
+    return _xml_feed(version, f, d.entries, base, warnings)
 
+
+def _xml_feed(version: str, f: Any, entries: list[Any], base: str, warnings: list[str]) -> ParsedFeed:
+    """ParsedFeed from feedparser's `feed` and `entries` (FeedParserDicts, or feedxml's plain dicts)."""
     language = _language(f.get("language") or (f.get("title_detail") or {}).get("language"))
     # Atom: entries without an author inherit the feed's (RSS managingEditor is not an article author).
     feed_authors = _names(f.get("authors")) if version.startswith("atom") else []
@@ -115,7 +126,7 @@ def _parse_xml(body: bytes, base: str, http_charset: str | None) -> ParsedFeed:
         update_period_seconds=_update_period(f.get("sy_updateperiod"), f.get("sy_updatefrequency")),
         warning="; ".join(warnings) or None,
     )
-    feed.entries = _assign_guids([_xml_entry(e, base, language, feed_authors) for e in d.entries])
+    feed.entries = _assign_guids([_xml_entry(e, base, language, feed_authors) for e in entries])
     return feed
 
 
@@ -219,9 +230,9 @@ def _xml_entry(e: Any, base: str, feed_language: str | None, feed_authors: list[
     else:
         summary = _html_or_text(raw_summary, summary_detail.get("type"), summary_detail.get("base") or base)
 
-    enclosures = _enclosures(
-        ((link.get("href"), link.get("type"), link.get("length")) for link in e.get("enclosures") or ()), base
-    )
+    # feedparser's "enclosures" are its links with rel="enclosure" (feedxml's entries are plain dicts)
+    links = [link for link in dict.get(e, "links") or () if link.get("rel") == "enclosure"]
+    enclosures = _enclosures(((link.get("href"), link.get("type"), link.get("length")) for link in links), base)
     return _Draft(
         raw_id=(e.get("id") or "").strip() or None,
         hash_material=[title, published or updated, raw_content or raw_summary],
