@@ -66,6 +66,7 @@ _READ_ATTRS = frozenset({"type", "mode", "src", "href", "url", "uri", "rel", "le
                          "scheme", "domain", "label", "medium", "text", "version", "lastmod", "base", "lang",
                          "about"})  # fmt: skip
 _XMLNS = re.compile(rb"""xmlns(?::([A-Za-z_][\w.-]*))?\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_C1 = re.compile("[\x80-\x9f]")
 _AMP_REF = re.compile("&([A-Za-z0-9_]+);")
 _EMAIL = re.compile(r"""(([a-zA-Z0-9\_\-\.\+]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9\-]+\.)+))([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=\S+)?""")  # noqa: E501  (feedparser's)
 _PUBLISHED = frozenset({"pubdate", "published", "issued", "dcterms:issued"})
@@ -96,7 +97,8 @@ def _fix(text: str) -> str:
         return text
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         text = text.encode("iso-8859-1").decode("utf-8")
-    return text.translate(_cp1252)
+    # str.translate with a dict maps character by character in Python; only C1 controls are mapped at all
+    return text.translate(_cp1252) if _C1.search(text) else text
 
 
 def parse(body: bytes, charset: str | None, base: str) -> tuple[str, dict, list[dict]] | None:

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from url_normalize import url_normalize
+from url_normalize.generic_url_cleanup import generic_url_cleanup
+from url_normalize.normalize_fragment import normalize_fragment
+from url_normalize.normalize_host import normalize_host
+from url_normalize.normalize_path import normalize_path
+from url_normalize.normalize_port import normalize_port
+from url_normalize.normalize_query import normalize_query
+from url_normalize.normalize_scheme import DEFAULT_SCHEME, normalize_scheme
+from url_normalize.normalize_userinfo import normalize_userinfo
+from url_normalize.provide_url_scheme import provide_url_scheme
+from url_normalize.tools import cleanup_url_input, deconstruct_url, reconstruct_url
 
 # Click-tracking parameters that never change which document a URL names.
 _TRACKING_PARAM = re.compile(
@@ -15,8 +25,37 @@ _TRACKING_PARAM = re.compile(
 )
 _ALLOWED_SCHEMES = ("http", "https")
 
+# IDNA processing of the host is most of url_normalize's cost (~190 us a call), and a feed's links share a host.
+_normalize_host = lru_cache(maxsize=1024)(normalize_host)
+
+
+def url_normalize(url: str) -> str | None:
+    """url_normalize.url_normalize(url) with default arguments, step for step, the host normalised through a
+    cache (tests/test_feedxml.py checks it against the library over many URLs)."""
+    url = cleanup_url_input(url)
+    if not url:
+        return url
+    url = provide_url_scheme(url, DEFAULT_SCHEME)  # provide_url_domain() is a no-op without a default domain
+    url = generic_url_cleanup(url)
+    parts = deconstruct_url(url)
+    parts = parts._replace(host=_normalize_host(parts.host))
+    parts = parts._replace(
+        scheme=normalize_scheme(parts.scheme),
+        userinfo=normalize_userinfo(parts.userinfo),
+        query=normalize_query(parts.query, host=parts.host, filter_params=False, param_allowlist=None),
+        fragment=normalize_fragment(parts.fragment),
+    )
+    parts = parts._replace(port=normalize_port(parts.port, parts.scheme), path=normalize_path(parts.path, parts.scheme))
+    return reconstruct_url(parts)
+
 
 def normalize_url(url: str | None, base: str | None = None) -> str | None:
+    # Cached: parsing the same feed again (a changed feed mostly repeats its entries) meets the same links.
+    return _normalize_url(url, base) if url else None
+
+
+@lru_cache(maxsize=8192)
+def _normalize_url(url: str, base: str | None) -> str | None:
     """Absolute, canonical http(s) URL, or None when `url` is empty or not http(s).
 
     Lower-cases scheme and host, drops default ports, resolves dot segments, percent-encodes
