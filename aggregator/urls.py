@@ -50,19 +50,17 @@ def url_normalize(url: str) -> str | None:
 
 
 def normalize_url(url: str | None, base: str | None = None) -> str | None:
+    """Absolute, canonical http(s) URL, or None when `url` is empty or not http(s).
+
+    Lower-cases scheme and host, drops default ports, resolves dot segments, percent-encodes
+    non-ASCII, removes the fragment and click-tracking parameters; keeps other parameters in order.
+    """
     # Cached: parsing the same feed again (a changed feed mostly repeats its entries) meets the same links.
     return _normalize_url(url, base) if url else None
 
 
 @lru_cache(maxsize=8192)
 def _normalize_url(url: str, base: str | None) -> str | None:
-    """Absolute, canonical http(s) URL, or None when `url` is empty or not http(s).
-
-    Lower-cases scheme and host, drops default ports, resolves dot segments, percent-encodes
-    non-ASCII, removes the fragment and click-tracking parameters; keeps other parameters in order.
-    """
-    if not url:
-        return None
     url = url.strip()
     if not url:
         return None
