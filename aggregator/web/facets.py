@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datasette.database import QueryInterrupted
 from datasette.facets import Facet
@@ -17,7 +17,13 @@ from datasette.filters import FilterArguments
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 from datasette.utils.asgi import Request
 
+from aggregator.web.tablepage import date_sorted_page
+
+if TYPE_CHECKING:
+    from datasette.app import Datasette
+
 TAG_ARG = "_tag"
+TAG_INDEX_PLAN_MIN = 10_000  # tagged entries above which the date index is walked (see tag_filter)
 _MONTH_GLOB = "[0-9][0-9][0-9][0-9]-[0-1][0-9]*"
 
 
@@ -127,18 +133,26 @@ class TagFacet(_ConfiguredFacet):
         return await db.table_exists("entry_tags") and await db.table_exists("tags")
 
 
-def tag_filter(request: Request, table: str | None) -> FilterArguments | None:
-    """`?_tag=NAME` (repeatable) on `entries`: only entries carrying every named tag."""
+async def tag_filter(request: Request, table: str | None, database: str,
+                     datasette: Datasette) -> FilterArguments | None:
+    """`?_tag=NAME` (repeatable) on `entries`: only entries carrying every named tag.
+
+    One tag on many entries, alone on the date-sorted page, is written `+id in (...)` so that SQLite walks
+    the published_at index and stops after a page instead of looking up and sorting every tagged entry (as
+    for a search, see tablepage.py). Datasette still counts the tagged rows, which then scans the table's
+    smallest index (60 ms at 1M rows) instead of looking each tagged entry up (about 2 µs each), hence the
+    higher threshold. With a search or more tags, the tag's list stays the one looked up."""
     if table != "entries":
         return None
     names = [name for name in request.args.getlist(TAG_ARG) if name]
     if not names:
         return None
-    clauses, params = [], {}
-    for i, name in enumerate(names):
-        params[f"tag_{i}"] = name
-        clauses.append(
-            "id in (select et.entry_id from entry_tags et join tags t on t.id = et.tag_id "
-            f"where t.name = :tag_{i})"
-        )
+    tagged = "select et.entry_id from entry_tags et join tags t on t.id = et.tag_id where t.name = :tag_{}"
+    params = {f"tag_{i}": name for i, name in enumerate(names)}
+    clauses = [f"id in ({tagged.format(i)})" for i in range(len(names))]
+    if len(names) == 1 and not request.args.get("_search") and date_sorted_page(request, datasette, database):
+        found = await datasette.get_database(database).execute(
+            f"select count(*) from ({tagged.format(0)} limit {TAG_INDEX_PLAN_MIN})", params)
+        if found.single_value() >= TAG_INDEX_PLAN_MIN:
+            clauses = ["+" + clauses[0]]
     return FilterArguments(clauses, params, [f'tagged "{name}"' for name in names])

@@ -67,7 +67,8 @@ def no_count_search(app: ASGIApp) -> ASGIApp:
     return wrapped
 
 
-def _date_sorted(request: Request, datasette: Datasette, database: str) -> bool:
+def date_sorted_page(request: Request, datasette: Datasette, database: str) -> bool:
+    """Whether the entries page is sorted by date (explicitly, or by the table's default sort)."""
     sort, sort_desc = request.args.get("_sort"), request.args.get("_sort_desc")
     if not sort and not sort_desc:
         meta = datasette.table_metadata(database, TABLE)
@@ -79,7 +80,7 @@ def published_at_plan(request: Request, database: str, table: str, datasette: Da
                       results: list[Any]) -> list[Any] | None:
     """The filter results with Datasette's search clause turned into the date-index plan when the search is
     date-sorted and has many matches; None when nothing is to change."""
-    if table != TABLE or not request.args.get("_search") or not _date_sorted(request, datasette, database):
+    if table != TABLE or not request.args.get("_search") or not date_sorted_page(request, datasette, database):
         return None
 
     async def rewrite(result: Any) -> Any:

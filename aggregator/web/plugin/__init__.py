@@ -60,7 +60,10 @@ def register_facet_classes() -> list[type]:
 
 @hookimpl
 def filters_from_request(request: Request, database: str, table: str, datasette: Datasette) -> Any:
-    return tag_filter(request, table)
+    async def inner() -> Any:
+        return await tag_filter(request, table, database, datasette)
+
+    return inner
 
 
 @hookimpl(hookwrapper=True, specname="filters_from_request")
