@@ -50,6 +50,9 @@ def archive_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         feeds = list(archive.sync_feeds(config).values())
         for start in range(0, ROWS, 200):
             archive.store_entries(feeds[start // 200 % 2], [entry(i) for i in range(start, min(ROWS, start + 200))])
+        # one entry without a date: counted by the day it was first seen
+        archive.store_entries(feeds[0], [ParsedEntry(guid="undated", url="http://127.0.0.1:9/undated",
+                                                     title="Ohne Datum", content_html="<p>Ohne Datum.</p>")])
     finally:
         archive.close()
     return path
@@ -172,7 +175,7 @@ async def test_table_search_counts_up_to_a_limit(ds: Datasette, archive_path: Pa
     filtered = (await ds.client.get("/archive/entries?_search=gemeinsam&language=de")).text
     assert 'class="archive-search-count"' not in filtered
     # without a search Datasette counts as ever (cheap: no filter)
-    assert f"{ROWS:,} rows" in (await ds.client.get("/archive/entries")).text
+    assert f"{ROWS + 1:,} rows" in (await ds.client.get("/archive/entries")).text
 
 
 # -- facets on request ------------------------------------------------------------------------------------
@@ -184,3 +187,24 @@ async def test_entries_page_runs_no_facet_queries(ds: Datasette) -> None:
     asked = await get_json(ds, "/archive/entries.json?_search=gemeinsam&_size=1&_facet=language&_facet_month=published_at")
     assert {v["value"]: v["count"] for v in asked["facet_results"]["language"]["results"]} == {"de": 600, "en": 600}
     assert sum(v["count"] for v in asked["facet_results"]["published_at"]["results"]) == ROWS
+
+
+# -- articles per day, on the date indexes ----------------------------------------------------------------
+
+
+async def test_articles_per_day_counts_dated_and_undated_entries(ds: Datasette, archive_path: Path) -> None:
+    first_seen = sql(archive_path, "select first_seen_at from entries where guid = 'undated'")[0][0]
+    # the 30 days up to the newest article: the undated one, first seen today
+    newest = await get_json(ds, "/archive/articles_per_day.json?_shape=array")
+    assert [(r["day"], r["articles"]) for r in newest] == [(first_seen[:10], 1)]
+    dated = await get_json(ds, "/archive/articles_per_day.json?since=2025-01-01&until=2025-12-31&_shape=array")
+    assert sum(r["articles"] for r in dated) == ROWS
+    expected = dict(sql(archive_path, "select substr(published_at, 1, 10), count(*) from entries "
+                                      "where published_at is not null group by 1"))
+    by_day: dict[str, int] = {}
+    for r in dated:
+        by_day[r["day"]] = by_day.get(r["day"], 0) + r["articles"]
+    assert by_day == expected
+    plan = " ".join(r[3] for r in sql(archive_path, "explain query plan " + archive_metadata(archive_path)[
+        "databases"]["archive"]["queries"]["articles_per_day"]["sql"], "", ""))
+    assert "idx_entries_published_at" in plan and "SCAN e" not in plan, plan
