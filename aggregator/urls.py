@@ -67,6 +67,34 @@ def _normalize_url(url: str, base: str | None) -> str | None:
     try:
         if base:
             url = urljoin(base, url)
+    except ValueError:  # e.g. "http://[::1"
+        return None
+    simple = _already_normal(url)
+    return simple if simple is not None else _normalize_absolute(url)
+
+
+# An http(s) URL that url_normalize and the steps below leave as it is: lower-case ASCII host labels (no IDNA
+# "xn--" or "--"), a port that is not the default, a path of unreserved characters without dot segments or
+# empty segments, no query, no fragment. Most feed links look like this; anything else takes the full path.
+_LABEL = r"(?!xn--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_SIMPLE = re.compile(
+    rf"(https?)://((?:{_LABEL}\.)*{_LABEL})(?::([1-9][0-9]{{0,4}}))?((?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*/?)\Z"
+)
+_DEFAULT_PORT = {"http": "80", "https": "443"}
+
+
+def _already_normal(url: str) -> str | None:
+    m = _SIMPLE.match(url)
+    if m is None:
+        return None
+    scheme, host, port, path = m.groups()
+    if "--" in host or port == _DEFAULT_PORT[scheme]:
+        return None
+    return f"{scheme}://{host}:{port}{path or '/'}" if port else f"{scheme}://{host}{path or '/'}"
+
+
+def _normalize_absolute(url: str) -> str | None:
+    try:
         if urlsplit(url).scheme.lower() not in _ALLOWED_SCHEMES:
             return None
         normal = url_normalize(url)

@@ -344,6 +344,27 @@ def test_url_normalize_copy_matches_the_library() -> None:
     assert checked > 1000  # the site's and the real feeds' links
 
 
+def test_already_normal_shortcut_agrees_with_the_full_path() -> None:
+    import random
+
+    rng = random.Random(5)
+    candidates = set(all_urls())
+    pieces = ["a", "B", "0", "-", "_", "~", ".", "..", "", "%41", "é", "xn--", "a--b", " ", "?", "#", ":80", ":443",
+              ":8080", ":08080", "A.", "-x", "x-"]
+    for _ in range(5000):
+        host = ".".join(rng.choice(["news", "a-b", "x" * rng.choice([1, 63, 64]), "127", "0", "Ab", "xn--bcher-kva",
+                                    "b--c", "-a", "a-", ""]) for _ in range(rng.randint(1, 3)))
+        path = "".join(rng.choice(["/", *pieces]) for _ in range(rng.randint(0, 6)))
+        candidates.add(f"{rng.choice(['http', 'https', 'HTTP'])}://{host}{rng.choice(['', ':80', ':443', ':8080'])}{path}")
+    taken = 0
+    for url in sorted(candidates):
+        short = urls._already_normal(url)
+        if short is not None:
+            taken += 1
+            assert short == urls._normalize_absolute(url), url
+    assert taken > 1000
+
+
 def test_normalize_url_cached_results_are_stable() -> None:
     urls._normalize_url.cache_clear()
     samples = all_urls()[:500]
