@@ -192,8 +192,8 @@ def _stats(times: list[float]) -> dict[str, float]:
 
 
 # The pages timed: the archive's own search and latest-articles pages (canned queries of its Datasette
-# metadata, linked from its front page), and the same two things on the entries table page, which also
-# computes the table's configured facets and a row count.
+# metadata, linked from its front page), and the same two things on the entries table page, with whatever
+# facets and row count the archive's Datasette computes there by default.
 PAGES = {
     "search": "/{db}/search?q={q}&since=&until=",
     "latest": "/{db}/latest",
@@ -204,6 +204,11 @@ DIAGNOSTIC_PAGES = {
     # what the table pages cost without Datasette's facet and row-count queries (for the report)
     "table_search_nofacet_nocount": "/{db}/entries?_nofacet=1&_nocount=1&_search={q}",
     "table_latest_nofacet": "/{db}/entries?_nofacet=1&_sort_desc=published_at",
+    # what is one click away: every match ranked, the exact count of a search, the five facets
+    "search_all": "/{db}/search?q={q}&since=&until=&all=1",
+    "table_search_counted": "/{db}/entries?_search={q}&_count=1",
+    "table_latest_facets": "/{db}/entries?_sort_desc=published_at&_facet=feed_id&_facet_tags=id&_facet=language"
+                           "&_facet=author&_facet_month=published_at",
 }
 
 
