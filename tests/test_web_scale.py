@@ -123,6 +123,19 @@ async def test_shipped_search_ranks_everything_below_the_window(ds: Datasette) -
     assert "newest 20,000 matches" in html
 
 
+async def test_search_page_links_to_every_match(ds: Datasette) -> None:
+    html = (await ds.client.get("/archive/search?q=gemeinsam%20%C3%BCber&since=&until=")).text
+    links = dict((label, url.replace("&amp;", "&")) for url, label in re.findall(
+        r'<a href="([^"]+)">([^<]+)</a>', html.split('class="archive-search-more"')[1].split("</p>")[0]))
+    assert links["newest first, in the entries table"] == "/archive/entries?_search=gemeinsam+%C3%BCber"
+    ranked = await ds.client.get(links["rank them all"])
+    assert ranked.status_code == 200 and "all=1" in links["rank them all"] and "q=gemeinsam+%C3%BCber" in links[
+        "rank them all"]
+    assert "rank them all" not in ranked.text  # already every match
+    dated = (await ds.client.get("/archive/search?q=gemeinsam&since=2025-01-01&until=")).text
+    assert "rank them all" not in dated and "newest first, in the entries table" in dated
+
+
 # -- the entries table's search -----------------------------------------------------------------------------
 
 
