@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from aggregator.config import Config
 from aggregator.extract import ExtractionError, Extractor
-from aggregator.store import Archive
+from aggregator.store import Archive, ExtractedArticle
 
 _IN_FLIGHT = 16  # pages handed to the worker pool at once: enough to keep every core busy
+_BATCH = 32  # articles stored per transaction (each commit flushes the full-text index)
 
 
 @dataclass(slots=True)
@@ -24,6 +25,24 @@ async def reextract(
     config: Config, archive: Archive, feed_id: int | None = None, on_page: Callable[[], None] | None = None
 ) -> ReextractReport:
     report = ReextractReport()
+    batch: list[ExtractedArticle] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        marks = ", ".join("?" * len(batch))
+        before = dict(
+            archive.db.execute(
+                f"SELECT id, full_text FROM entries WHERE id IN ({marks})", [item.entry_id for item in batch]
+            ).fetchall()
+        )
+        unstored = {entry_id for entry_id, _error in archive.store_extractions(batch)}
+        report.failed += len(unstored)
+        report.changed += sum(
+            item.entry_id not in unstored and before.get(item.entry_id) != item.article.full_text for item in batch
+        )
+        batch.clear()
+
     async with Extractor(config.settings.extract_workers) as extractor:
         semaphore = asyncio.Semaphore(_IN_FLIGHT)
 
@@ -33,9 +52,9 @@ async def reextract(
             except ExtractionError:
                 report.failed += 1
             else:
-                before = archive.db.execute("SELECT full_text FROM entries WHERE id = ?", [entry_id]).fetchone()
-                archive.store_article(entry_id, article, url)
-                report.changed += int(before is None or before[0] != article.full_text)
+                batch.append(ExtractedArticle(entry_id, article, url))
+                if len(batch) >= _BATCH:
+                    flush()
             finally:
                 report.pages += 1
                 semaphore.release()
@@ -47,4 +66,5 @@ async def reextract(
             await semaphore.acquire()
             tasks.append(asyncio.create_task(one(entry_id, page.url, page.body)))
         await asyncio.gather(*tasks)
+        flush()
     return report

@@ -1,0 +1,176 @@
+"""Full-text writes in batches: one transaction per feed, a savepoint per article; near-duplicates; kept pages
+packed in the worker; the language model shared by the extraction workers."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import random
+from pathlib import Path
+
+import pytest
+from test_store import article, entry, feed_id
+
+from aggregator import dedupe
+from aggregator.extract import Extractor
+from aggregator.models import Article
+from aggregator.store import Archive, ExtractedArticle, PackedPage, RawPage, pack_page
+
+
+@pytest.fixture
+def archive(tmp_path: Path):
+    archive = Archive(tmp_path / "archive.db")
+    yield archive
+    archive.close()
+
+
+def entry_ids(archive: Archive) -> dict[str, int]:
+    return dict(archive.db.execute("SELECT guid, id FROM entries").fetchall())
+
+
+def test_one_article_that_cannot_be_stored_costs_only_itself(archive: Archive) -> None:
+    fid = feed_id(archive)
+    archive.store_entries(fid, [entry(n) for n in (1, 2, 3, 4)])
+    ids = entry_ids(archive)
+    page = pack_page(RawPage("https://news.example/post-3/", "text/html", b"<html><p>page 3</p></html>"))
+    done = [
+        ExtractedArticle(ids["id-1"], article(1, None, 2), "https://news.example/post-1/"),
+        # A lone surrogate cannot be encoded for SQLite: this article's writes fail half-way.
+        ExtractedArticle(ids["id-2"], article(2, 1, 3, text="broken \udc80 text"), "https://news.example/post-2/"),
+        ExtractedArticle(ids["id-3"], article(3, 2, None), "https://news.example/post-3/", page),
+    ]
+    unstored = archive.store_extractions(done, failed=[(ids["id-4"], "article page: HTTP 404")])
+
+    assert [entry_id for entry_id, _ in unstored] == [ids["id-2"]]
+    assert "UnicodeEncodeError" in unstored[0][1]
+    rows = {
+        guid: (source, text, error, attempts)
+        for guid, source, text, error, attempts in archive.db.execute(
+            "SELECT guid, full_text_source, full_text, extraction_error, extraction_attempts FROM entries"
+        )
+    }
+    assert rows["id-1"] == ("page", "Full text of post 1.", None, 1)
+    assert rows["id-3"] == ("page", "Full text of post 3.", None, 1)
+    # Rolled back to its savepoint: still the feed's text, with the error recorded and counted.
+    assert rows["id-2"][:2] == ("feed", "Content of post 2")
+    assert rows["id-2"][2].startswith("storing the article failed") and rows["id-2"][3] == 1
+    assert rows["id-4"] == ("feed", "Content of post 4", "article page: HTTP 404", 1)
+    # The stored ones got everything: page, adjacency (1 <-> 3 skip the failed 2), search.
+    assert archive.db.execute("SELECT entry_id FROM pages").fetchall() == [(ids["id-3"],)]
+    assert archive.db.execute("SELECT next_url FROM entries WHERE id = ?", [ids["id-1"]]).fetchone()[0].endswith(
+        "post-2/"
+    )
+    assert [hit["id"] for hit in archive.search('"Full text of post 3"')] == [ids["id-3"]]
+    assert archive.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert not archive.db.conn.in_transaction
+
+    # The retry stores it once its text is sound, and counts the second attempt.
+    assert archive.store_extractions([ExtractedArticle(ids["id-2"], article(2, 1, 3), None)]) == []
+    assert archive.db.execute(
+        "SELECT full_text_source, extraction_error, extraction_attempts FROM entries WHERE id = ?", [ids["id-2"]]
+    ).fetchone() == ("page", None, 2)
+
+
+def test_an_entry_deleted_meanwhile_is_reported_not_raised(archive: Archive) -> None:
+    fid = feed_id(archive)
+    archive.store_entries(fid, [entry(1)])
+    ids = entry_ids(archive)
+    unstored = archive.store_extractions(
+        [ExtractedArticle(10_000, article(9, None, None), None), ExtractedArticle(ids["id-1"], article(1, None, None), None)]
+    )
+    assert [entry_id for entry_id, _ in unstored] == [10_000]
+    assert archive.db.execute("SELECT full_text_source FROM entries").fetchone()[0] == "page"
+
+
+def test_batch_keeps_revisions_and_neighbour_order(archive: Archive) -> None:
+    fid = feed_id(archive)
+    archive.store_entries(fid, [entry(n) for n in (1, 2, 3)])
+    ids = entry_ids(archive)
+    # A theme that calls the newer post "previous": post 2's links name 3 as previous and 1 as next.
+    batch = [ExtractedArticle(ids[f"id-{n}"], article(n, None, None), None) for n in (1, 3)]
+    batch.append(ExtractedArticle(ids["id-2"], article(2, previous=3, nxt=1), None))
+    assert archive.store_extractions(batch) == []
+    prev_id, next_id, prev_url = archive.db.execute(
+        "SELECT previous_id, next_id, previous_url FROM entries WHERE id = ?", [ids["id-2"]]
+    ).fetchone()
+    assert (prev_id, next_id) == (ids["id-1"], ids["id-3"])  # swapped by the neighbours' dates
+    assert prev_url == "https://news.example/post-1/"
+    # The page changed: the former text becomes a revision, in the same kind of batch.
+    assert archive.store_extractions([ExtractedArticle(ids["id-1"], article(1, None, None, "Edited text."), None)]) == []
+    assert archive.db.execute(
+        "SELECT source, full_text FROM entry_revisions WHERE entry_id = ?", [ids["id-1"]]
+    ).fetchall() == [("page", "Full text of post 1.")]
+
+
+def story(seed: int, words: int = 300) -> str:
+    rng = random.Random(seed)
+    vocabulary = [f"word{n}" for n in range(2000)]
+    return " ".join(rng.choice(vocabulary) for _ in range(words))
+
+
+def test_near_duplicates_by_shingles_not_by_fingerprint_alone(archive: Archive) -> None:
+    feeds = [feed_id(archive, f"https://feed{n}.example/feed") for n in range(4)]
+    original = story(1)
+    edited = original.replace("word1 ", "changed ", 3) + " with a sentence added at the end"
+    unrelated = story(2)
+    fingerprint = dedupe.text_simhash(original)
+    texts = [original, edited, original, unrelated]
+    for fid in feeds:
+        archive.store_entries(fid, [entry(1)])
+    rows = archive.db.execute("SELECT id FROM entries ORDER BY id").fetchall()
+    for (entry_id,), text in zip(rows, texts, strict=True):
+        # The same fingerprint for all four: only the texts can tell the unrelated one apart.
+        done = Article(full_text=text, word_count=len(text.split()), simhash=fingerprint)
+        assert archive.store_extractions([ExtractedArticle(entry_id, done, None)]) == []
+    duplicate_of = [row[0] for row in archive.db.execute("SELECT duplicate_of FROM entries ORDER BY id")]
+    first = rows[0][0]
+    assert duplicate_of == [None, first, first, None]
+
+
+def test_shingles_match_the_word_five_grams() -> None:
+    text = "One two three four five six seven"
+    assert len(dedupe.shingles(text)) == 3
+    assert dedupe.shingles(text) == dedupe.shingles(text.upper())
+    assert dedupe.jaccard(text, text) == 1.0
+    assert dedupe.jaccard(text, "entirely different words that share nothing at all") == 0.0
+    assert dedupe.jaccard("short", "short") == 1.0  # fewer words than a shingle still compare
+
+
+def test_pages_are_packed_in_the_worker() -> None:
+    body = b"<html><head><title>T</title></head><body><article>" + b"<p>Ein Satz mit Inhalt.</p>" * 200
+    body += b"</article></body></html>"
+
+    async def run() -> tuple[Article, PackedPage | None, PackedPage | None]:
+        async with Extractor(1) as extractor:
+            kept = await extractor.extract_page(body, "https://news.example/a/", "text/html", keep_page=True)
+            dropped = await extractor.extract_page(body, "https://news.example/a/", "text/html", keep_page=False)
+        return kept[0], kept[1], dropped[1]
+
+    found, packed, none = asyncio.run(run())
+    assert "Ein Satz mit Inhalt." in (found.full_text or "")
+    assert none is None
+    assert packed is not None and packed.size == len(body) and packed.content_type == "text/html"
+    assert gzip.decompress(packed.body_gz) == body
+    assert packed.sha256 == hashlib.sha256(body).hexdigest()
+    assert len(packed.body_gz) < len(body) // 5
+
+
+def _model_loaded_before_first_use() -> bool:
+    import py3langid.langid
+
+    return py3langid.langid.IDENTIFIER is not None
+
+
+def test_workers_start_with_the_language_model_loaded() -> None:
+    # Loaded once in the forkserver and shared: a worker that has not classified anything already has it.
+    async def run() -> bool:
+        async with Extractor(1) as extractor:
+            assert extractor._pool is not None
+            return await asyncio.get_running_loop().run_in_executor(extractor._pool, _model_loaded_before_first_use)
+
+    assert asyncio.run(run()) is True
+    import py3langid.langid
+
+    # ...and the main process, which never detects languages, does not carry it.
+    assert py3langid.langid.IDENTIFIER is None
