@@ -174,3 +174,46 @@ def test_workers_start_with_the_language_model_loaded() -> None:
 
     # ...and the main process, which never detects languages, does not carry it.
     assert py3langid.langid.IDENTIFIER is None
+
+
+def test_v2_archive_upgrades_to_partial_link_indexes(tmp_path: Path) -> None:
+    import sqlite_utils
+
+    from aggregator import schema
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    with old.conn:
+        for _step, _description, apply in schema.MIGRATIONS[:2]:
+            apply(old)
+        old.execute("PRAGMA user_version = 2")
+    old.execute("INSERT INTO feeds (id, url) VALUES (1, 'https://news.example/feed')")
+    old.execute(
+        "INSERT INTO entries (id, feed_id, guid, first_seen_at, url, canonical_url) VALUES "
+        "(1, 1, 'a', '2025-01-01T00:00:00Z', 'https://news.example/a', 'https://news.example/a/'), "
+        "(2, 1, 'b', '2025-01-01T00:00:00Z', 'https://news.example/b', NULL)"
+    )
+    old.conn.commit()
+    old.close()
+
+    archive = Archive(path)
+    try:
+        db = archive.db
+        assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION >= 3
+        for column in ("canonical_url", "previous_url", "next_url", "previous_id", "next_id", "duplicate_of"):
+            sql = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", [f"idx_entries_{column}"]).fetchone()[0]
+            assert sql.endswith(f"WHERE {column} IS NOT NULL"), sql
+        # Only the non-NULL value is in the index, and lookups still go through it.
+        assert db.execute("SELECT COUNT(*) FROM entries INDEXED BY idx_entries_canonical_url "
+                          "WHERE canonical_url IS NOT NULL").fetchone()[0] == 1
+        plan = " ".join(row[3] for row in db.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM entries WHERE url = ? OR canonical_url = ?", ["x", "x"]))
+        assert "idx_entries_canonical_url" in plan
+        plan = " ".join(row[3] for row in db.execute(
+            "EXPLAIN QUERY PLAN UPDATE entries SET previous_id = 1 WHERE previous_id IS NULL AND previous_url IN (?)",
+            ["x"]))
+        assert "idx_entries_previous_url" in plan
+        assert db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 2
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        archive.close()
