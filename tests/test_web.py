@@ -236,12 +236,15 @@ async def test_facets_on_request(ds: Datasette, built: Built) -> None:
 async def test_month_facet_selects_a_month(ds: Datasette) -> None:
     data = await get_json(ds, "/archive/entries.json?_size=0&_facet_month=published_at")
     month = next(v for v in data["facet_results"]["published_at"]["results"] if v["value"] == "2024-12")
-    assert "published_at__startswith=2024-12" in month["toggle_url"]
-    chosen = await get_json(ds, "/archive/entries.json?published_at__startswith=2024-12&_shape=objects"
-                                "&_facet_month=published_at")
+    # a date range, which the published_at index serves (startswith would be a LIKE scanning every row)
+    assert "published_at__gte=2024-12&published_at__lt=2025-01" in month["toggle_url"]
+    chosen = await get_json(ds, month["toggle_url"].removeprefix("http://localhost").replace("_size=0", "_shape=objects"))
     assert [r["title"] for r in chosen["rows"]] == ["Hostile markup test"]
     selected = [v for v in chosen["facet_results"]["published_at"]["results"] if v["selected"]]
     assert [v["value"] for v in selected] == ["2024-12"]
+    assert "published_at__" not in selected[0]["toggle_url"]  # unselecting removes the range
+    older = await get_json(ds, "/archive/entries.json?published_at__startswith=2024-12&_facet_month=published_at")
+    assert [v["value"] for v in older["facet_results"]["published_at"]["results"] if v["selected"]] == ["2024-12"]
     # and on demand, for any date column
     polled = await get_json(ds, "/archive/polls.json?_facet_month=started_at&_size=0")
     assert polled["facet_results"]["started_at"]["results"]
