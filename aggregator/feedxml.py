@@ -372,9 +372,8 @@ class _Walker:
         elif name == "language" or name == "dc:language":
             self._store("language", self.text(el, "language", True))
         elif name == "image":
-            if self.inentry:
-                raise _Decline
-            self.context().setdefault("image", {})
+            if not self.inentry:
+                self.context().setdefault("image", {})
             self.inimage = True
             self.title_depth = -1
             self.children(el)
@@ -565,8 +564,13 @@ class _Walker:
         context.setdefault("authors", []).append({})
         allowed = ("name", "email", "uri", "url", "homepage")
         for child in el:
-            if not isinstance(child.tag, str) or self.name(child) not in allowed:
+            if not isinstance(child.tag, str):
                 raise _Decline
+            name = self.name(child)
+            if name not in allowed and (
+                name.replace(":", "_") in _HANDLERS or (child.keys() and (child.text or "").strip())
+            ):
+                raise _Decline  # a handled element, or text feedparser would add to the author's own
         self.children(el)
         # The author element's own text: its text and the tails of its children.
         output = ((el.text or "") + "".join(child.tail or "" for child in el)).strip()
@@ -635,15 +639,21 @@ class _Walker:
             detail["email"] = email
 
     def category(self, el: etree._Element, attrs: dict[str, str], name: str) -> None:
-        if len(el):
+        nested = name == "itunes:category" and len(el) > 0  # iTunes subcategories
+        if len(el) and not (nested and all(isinstance(c.tag, str) and self.name(c) == name for c in el)):
             raise _Decline
         if name == "itunes:category":
             self._add_tag(attrs.get("text"), "http://www.itunes.com/", None)
+            if nested:
+                self.children(el)
         else:
             if name == "media:category":
                 attrs.setdefault("scheme", "http://search.yahoo.com/mrss/category_schema")
             self._add_tag(attrs.get("term"), attrs.get("scheme", attrs.get("domain")), attrs.get("label"))
-        value = self.text(el, "category", True)
+        if nested:
+            value = _fix(((el.text or "") + "".join(c.tail or "" for c in el)).strip())
+        else:
+            value = self.text(el, "category", True)
         if not value:
             return
         tags = self.context()["tags"]
