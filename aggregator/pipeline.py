@@ -94,12 +94,13 @@ class Poller:
                 except FeedParseError as exc:
                     error = str(exc)
         if parsed is not None:
-            counts = self.archive.store_entries(feed_id, parsed.entries)
+            # Full text: new entries enter the search index once, with their page's text (see _extract_all).
+            counts = self.archive.store_entries(feed_id, parsed.entries, defer_index=state.full_text)
             report.new_entries, report.updated_entries = counts.new, counts.updated
 
         if error is None and state.full_text:
             pending = self.archive.pending_articles(feed_id, self.config.settings.extract_retries)
-            await self._extract_all(pending, report)
+            await self._extract_all(feed_id, pending, report)
 
         report.error = error
         # Being asked to slow down is not a broken feed: it waits as told but keeps its error count.
@@ -151,12 +152,15 @@ class Poller:
         )
         return FeedReport(feed_id=feed_id, url=state.url, error=error)
 
-    async def _extract_all(self, pending: Sequence[PendingArticle], report: FeedReport) -> None:
-        """Extract the feed's pending articles, then store them (and the failures) in one transaction."""
+    async def _extract_all(self, feed_id: int, pending: Sequence[PendingArticle], report: FeedReport) -> None:
+        """Extract the feed's pending articles, then store them (and the failures) in one transaction, which
+        also indexes whatever of the feed still waits for the search index."""
         results = await asyncio.gather(*(self._extract_one(article) for article in pending))
         done = [result for result in results if isinstance(result, ExtractedArticle)]
         failed = [result for result in results if isinstance(result, tuple)]
-        unstored = self.archive.store_extractions(done, [(entry_id, error) for entry_id, _url, error in failed])
+        unstored = self.archive.store_extractions(
+            done, [(entry_id, error) for entry_id, _url, error in failed], feed_id=feed_id
+        )
         urls = {article.entry_id: article.url for article in pending}
         report.extracted += len(done) - len(unstored)
         report.extraction_errors += [f"{url}: {error}" for _entry_id, url, error in failed]

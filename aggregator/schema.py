@@ -234,10 +234,42 @@ def _create_v3(db: sqlite_utils.Database) -> None:
         db.execute(f"CREATE INDEX idx_entries_{column} ON entries ({column}) WHERE {column} IS NOT NULL")
 
 
+def _create_v4(db: sqlite_utils.Database) -> None:
+    # Entries of full-text feeds wait for their page before being indexed (fts_pending = 1): indexing the
+    # feed's text, then un-indexing it moments later when the page's text replaces it, doubled the index
+    # work per article. A pending entry is indexed when its article is stored or its extraction fails, or at
+    # the end of its feed's poll whatever happened; only rows with fts_pending = 0 are in the index.
+    db.execute("ALTER TABLE entries ADD COLUMN fts_pending INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE INDEX idx_entries_fts_pending ON entries (feed_id) WHERE fts_pending = 1")
+    columns = ", ".join(f'"{c}"' for c in FTS_COLUMNS)
+    old = ", ".join(f'old."{c}"' for c in FTS_COLUMNS)
+    new = ", ".join(f'new."{c}"' for c in FTS_COLUMNS)
+    for trigger in ("entries_ai", "entries_ad", "entries_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute(
+        f"""CREATE TRIGGER entries_ai AFTER INSERT ON entries WHEN new.fts_pending = 0 BEGIN
+  INSERT INTO {FTS_TABLE} (rowid, {columns}) VALUES (new.rowid, {new});
+END"""
+    )
+    db.execute(
+        f"""CREATE TRIGGER entries_ad AFTER DELETE ON entries WHEN old.fts_pending = 0 BEGIN
+  INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, {columns}) VALUES ('delete', old.rowid, {old});
+END"""
+    )
+    # As in v1, only the indexed columns (and the pending flag) re-index a row.
+    db.execute(
+        f"""CREATE TRIGGER entries_au AFTER UPDATE OF {columns}, fts_pending ON entries BEGIN
+  INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, {columns}) SELECT 'delete', old.rowid, {old} WHERE old.fts_pending = 0;
+  INSERT INTO {FTS_TABLE} (rowid, {columns}) SELECT new.rowid, {new} WHERE new.fts_pending = 0;
+END"""
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "feeds, entries, tags, enclosures, polls, FTS5 over entries", _create_v1),
     (2, "raw pages, entry revisions, near-duplicates, backfill", _create_v2),
     (3, "link and duplicate indexes of entries leave NULLs out", _create_v3),
+    (4, "entries of full-text feeds indexed once, with their page's text", _create_v4),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -55,6 +55,10 @@ def test_sigkill_at_random_moments_loses_nothing(site: NewsSite, tmp_path: Path)
         assert total == distinct
         assert conn.execute("SELECT COUNT(*) FROM entries WHERE full_text_source = 'page'").fetchone()[0] == total
         assert conn.execute("SELECT COUNT(*) FROM entries_fts").fetchone()[0] == total
+        # ...and in the index itself (its docsize table), each once: nothing left waiting for its page.
+        assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM entries_fts_docsize").fetchone() == (total, total)
+        assert conn.execute("SELECT COUNT(*) FROM entries WHERE fts_pending = 1").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM entries_fts WHERE entries_fts MATCH 'the'").fetchone()[0] > 0
         # every feed's current window arrived with its text
         for name in names:
             urls = {a.url for a in site.articles_in_feed(name)}

@@ -217,3 +217,50 @@ def test_v2_archive_upgrades_to_partial_link_indexes(tmp_path: Path) -> None:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         archive.close()
+
+
+def indexed(archive: Archive) -> set[int]:
+    """Rows in the full-text index itself (its docsize table), not the external content's rows."""
+    return {row[0] for row in archive.db.execute("SELECT id FROM entries_fts_docsize")}
+
+
+def test_full_text_entries_are_indexed_once_with_the_page_text(archive: Archive) -> None:
+    fid = feed_id(archive)
+    archive.store_entries(fid, [entry(n, content_html=f"<p>feedonly{n} words</p>") for n in (1, 2, 3)], defer_index=True)
+    ids = entry_ids(archive)
+    assert indexed(archive) == set()  # waiting for their pages
+    assert archive.search("feedonly1") == []
+    unstored = archive.store_extractions(
+        [ExtractedArticle(ids["id-1"], article(1, None, None, "pageonly words of the article"), None)],
+        failed=[(ids["id-2"], "article page: HTTP 404")],
+        feed_id=fid,
+    )
+    assert unstored == []
+    assert indexed(archive) == set(ids.values())
+    # The extracted one under its page's text only; the failed one under the feed's; the third (never tried
+    # in this batch) indexed at the end of the feed's batch all the same.
+    assert [hit["id"] for hit in archive.search("pageonly")] == [ids["id-1"]]
+    assert archive.search("feedonly1") == []
+    assert [hit["id"] for hit in archive.search("feedonly2")] == [ids["id-2"]]
+    assert [hit["id"] for hit in archive.search("feedonly3")] == [ids["id-3"]]
+    # Updates after that re-index as before.
+    assert archive.store_extractions([ExtractedArticle(ids["id-3"], article(3, None, None, "newer text"), None)]) == []
+    assert archive.search("feedonly3") == [] and [h["id"] for h in archive.search("newer")] == [ids["id-3"]]
+    assert archive.db.execute("SELECT COUNT(*) FROM entries WHERE fts_pending = 1").fetchone()[0] == 0
+
+
+def test_entries_left_waiting_are_indexed_when_their_feed_stops_extracting(archive: Archive, tmp_path: Path) -> None:
+    from aggregator.config import parse_config
+
+    url = "https://news.example/feed"
+    fid = feed_id(archive, url)
+    archive.store_entries(fid, [entry(1), entry(2, url=None)], defer_index=True)  # then the poll was killed
+    ids = entry_ids(archive)
+    assert indexed(archive) == {ids["id-2"]}  # no page to wait for: indexed at once
+    # Still a full-text feed: it stays waiting (the next poll extracts it)...
+    archive.sync_feeds(parse_config(f"feeds:\n  - {url}\n", Path("feeds.yaml")))
+    assert indexed(archive) == {ids["id-2"]}
+    # ...but once the feed no longer extracts pages, nothing would: it is indexed as it is.
+    archive.sync_feeds(parse_config(f"feeds:\n  - url: {url}\n    full_text: false\n", Path("feeds.yaml")))
+    assert indexed(archive) == set(ids.values())
+    assert [hit["id"] for hit in archive.search('"Content of post 1"')] == [ids["id-1"]]
