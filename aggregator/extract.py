@@ -31,6 +31,9 @@ from aggregator.store import PackedPage, RawPage, pack_page
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _TASKS_PER_CACHE_RESET = 300  # trafilatura's module caches grow with every page; reset them this often
+# Jobs per worker before its pool is replaced by a fresh one: a worker's memory grows by about 150 MiB over
+# 500 pages, nearly all of it in C (lxml/libxml2), which neither the cache reset nor malloc_trim gives back.
+_JOBS_PER_WORKER = 250
 _tasks_done = 0
 _PUBLISHED_XPATH = (
     "//meta[@property='article:published_time' or @name='article:published_time' "
@@ -180,17 +183,41 @@ class Extractor:
         self._slots = asyncio.Semaphore(self._workers * 2)
         self._timeout = timeout
         self._pool: ProcessPoolExecutor | None = None
+        self._jobs_on_pool = 0
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             # No max_tasks_per_child: on Python 3.11 a worker retired that way is sometimes not replaced
-            # (CPython gh-115634) and the pool hangs. Memory is bounded by resetting caches instead.
+            # (CPython gh-115634) and the pool hangs. Memory is bounded by rotating pools instead.
             max_workers=self._workers, mp_context=_pool_context()
         )
 
     async def __aenter__(self) -> Extractor:
         self._pool = self._new_pool()
+        self._jobs_on_pool = 0
         return self
+
+    def _current_pool(self) -> ProcessPoolExecutor:
+        """The pool for the next job, rotated every _JOBS_PER_WORKER jobs per worker to bound memory.
+
+        Not max_tasks_per_child (see _new_pool): the old pool is shut down without waiting, which lets its
+        submitted jobs finish (their futures resolve as usual) before its workers exit; new workers fork
+        from the forkserver, where everything is already imported and the language model loaded.
+        """
+        if self._pool is None:
+            raise RuntimeError("Extractor used outside 'async with'")
+        self._jobs_on_pool += 1
+        if self._jobs_on_pool > _JOBS_PER_WORKER * self._workers:
+            self._pool.shutdown(wait=False)
+            self._pool = self._new_pool()
+            self._jobs_on_pool = 1
+        return self._pool
+
+    def _replace_broken(self, pool: ProcessPoolExecutor) -> None:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if self._pool is pool:  # not already replaced (by a rotation or another job's failure)
+            self._pool = self._new_pool()
+            self._jobs_on_pool = 0
 
     async def __aexit__(
         self,
@@ -206,19 +233,17 @@ class Extractor:
         self, body: bytes, url: str, content_type: str | None, content_location: str | None
     ) -> ParsedFeed:
         """parse_feed in a worker; raises FeedParseError like it."""
-        if self._pool is None:
-            raise RuntimeError("Extractor used outside 'async with'")
         loop = asyncio.get_running_loop()
-        try:
-            async with self._slots:
-                future = loop.run_in_executor(self._pool, parse_feed, body, url, content_type, content_location)
+        async with self._slots:
+            pool = self._current_pool()
+            try:
+                future = loop.run_in_executor(pool, parse_feed, body, url, content_type, content_location)
                 return await asyncio.wait_for(future, self._timeout)
-        except TimeoutError:
-            raise FeedParseError(f"parsing took longer than {self._timeout:g} s") from None
-        except BrokenProcessPool:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
-            raise FeedParseError("parser worker crashed on this feed") from None
+            except TimeoutError:
+                raise FeedParseError(f"parsing took longer than {self._timeout:g} s") from None
+            except BrokenProcessPool:
+                self._replace_broken(pool)
+                raise FeedParseError("parser worker crashed on this feed") from None
 
     async def extract(self, body: bytes, url: str) -> Article:
         """Raises ExtractionError with a readable reason when the page yields no article."""
@@ -229,21 +254,19 @@ class Extractor:
         self, body: bytes, url: str, content_type: str | None, keep_page: bool
     ) -> tuple[Article, PackedPage | None]:
         """The article and, when kept, the page compressed in the worker. Raises ExtractionError."""
-        if self._pool is None:
-            raise RuntimeError("Extractor used outside 'async with'")
         loop = asyncio.get_running_loop()
-        try:
-            async with self._slots:
-                future = loop.run_in_executor(self._pool, extract_for_archive, body, url, content_type, keep_page)
+        async with self._slots:
+            pool = self._current_pool()
+            try:
+                future = loop.run_in_executor(pool, extract_for_archive, body, url, content_type, keep_page)
                 return await asyncio.wait_for(future, self._timeout)
-        except ExtractionError:
-            raise
-        except TimeoutError:
-            raise ExtractionError(f"extraction took longer than {self._timeout:g} s") from None
-        except BrokenProcessPool:
-            # A worker died (crash in native code or killed for memory): start a fresh pool.
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
-            raise ExtractionError("extraction worker crashed on this page") from None
-        except Exception as exc:  # trafilatura/lxml failures on hostile pages must not stop a poll
-            raise ExtractionError(f"extraction failed: {type(exc).__name__}: {exc}") from None
+            except ExtractionError:
+                raise
+            except TimeoutError:
+                raise ExtractionError(f"extraction took longer than {self._timeout:g} s") from None
+            except BrokenProcessPool:
+                # A worker died (crash in native code or killed for memory): start a fresh pool.
+                self._replace_broken(pool)
+                raise ExtractionError("extraction worker crashed on this page") from None
+            except Exception as exc:  # trafilatura/lxml failures on hostile pages must not stop a poll
+                raise ExtractionError(f"extraction failed: {type(exc).__name__}: {exc}") from None

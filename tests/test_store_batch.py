@@ -264,3 +264,37 @@ def test_entries_left_waiting_are_indexed_when_their_feed_stops_extracting(archi
     archive.sync_feeds(parse_config(f"feeds:\n  - url: {url}\n    full_text: false\n", Path("feeds.yaml")))
     assert indexed(archive) == set(ids.values())
     assert [hit["id"] for hit in archive.search('"Content of post 1"')] == [ids["id-1"]]
+
+
+def test_worker_pools_are_rotated_without_losing_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from aggregator import extract
+
+    monkeypatch.setattr(extract, "_JOBS_PER_WORKER", 3)
+    bodies = [
+        f"<html><body><article><h1>Post {n}</h1>".encode() + f"<p>Satz {n} mit Inhalt, lang genug.</p>".encode() * 40
+        + b"</article></body></html>"
+        for n in range(10)
+    ]
+
+    async def run() -> tuple[list[Article], list[set[int]]]:
+        async with Extractor(1) as extractor:
+            results, pids = [], []
+            for start in range(0, 10, 5):  # more jobs at once than the slots, across rotations
+                results += await asyncio.gather(*(extractor.extract(body, f"https://news.example/{n}/")
+                                                  for n, body in enumerate(bodies[start:start + 5], start)))
+                assert extractor._pool is not None
+                pids.append(set(extractor._pool._processes or {}))
+        return results, pids
+
+    results, pids = asyncio.run(run())
+    assert [f"Satz {n} mit Inhalt" in (a.full_text or "") for n, a in enumerate(results)] == [True] * 10
+    assert all(pids) and pids[0] != pids[1]  # new workers after the rotations
+    # The retired workers exit once their jobs are done.
+    retired = pids[0] - pids[1]
+    assert retired
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in retired):
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in retired)
