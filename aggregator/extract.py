@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import logging
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -29,6 +30,7 @@ from aggregator.models import Article, ParsedFeed
 from aggregator.parse import FeedParseError, parse_feed
 from aggregator.store import PackedPage, RawPage, pack_page
 
+log = logging.getLogger("aggregator.extract")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _TASKS_PER_CACHE_RESET = 300  # trafilatura's module caches grow with every page; reset them this often
 # Jobs per worker before its pool is replaced by a fresh one: a worker's memory grows by about 150 MiB over
@@ -164,6 +166,20 @@ def _language(tree: lxml.html.HtmlElement, text: str) -> str | None:
     return declared
 
 
+def _ready() -> None:
+    """A no-op job: its return means the worker that ran it is up."""
+
+
+def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
+    """Start every worker of a fresh pool (run in a thread: the first start waits for the forkserver to
+    import its preload, about 0.6 s, which must not block the event loop)."""
+    try:
+        for future in [pool.submit(_ready) for _ in range(workers)]:
+            future.result()
+    except Exception:  # a broken pool: the jobs meet it themselves and replace it as usual
+        log.warning("starting the extraction workers failed", exc_info=True)
+
+
 def _pool_context() -> multiprocessing.context.BaseContext:
     # forkserver: workers start from a small clean process (no event loop or sockets inherited),
     # with the heavy imports done once in the server.
@@ -184,6 +200,7 @@ class Extractor:
         self._timeout = timeout
         self._pool: ProcessPoolExecutor | None = None
         self._jobs_on_pool = 0
+        self._warming: asyncio.Future[None] | None = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -196,6 +213,21 @@ class Extractor:
         self._pool = self._new_pool()
         self._jobs_on_pool = 0
         return self
+
+    async def _warm(self) -> None:
+        """Wait until the first pool's workers are up, starting them (in a thread) on the first call.
+
+        ProcessPoolExecutor starts workers inside submit(), and the first start waits for the forkserver's
+        preload: done on the event loop, that stalled every fetch of a poll for 0.6 s. Jobs wait here
+        instead; later pools (rotation, replacement) fork from the running forkserver in milliseconds.
+        """
+        if self._warming is None:
+            pool = self._pool
+            if pool is None:
+                raise RuntimeError("Extractor used outside 'async with'")
+            self._warming = asyncio.get_running_loop().run_in_executor(None, _start_workers, pool, self._workers)
+        if not self._warming.done():
+            await asyncio.shield(self._warming)
 
     def _current_pool(self) -> ProcessPoolExecutor:
         """The pool for the next job, rotated every _JOBS_PER_WORKER jobs per worker to bound memory.
@@ -225,6 +257,8 @@ class Extractor:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._warming is not None and not self._warming.done():
+            await asyncio.gather(self._warming, return_exceptions=True)  # its thread is still submitting
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -235,6 +269,7 @@ class Extractor:
         """parse_feed in a worker; raises FeedParseError like it."""
         loop = asyncio.get_running_loop()
         async with self._slots:
+            await self._warm()
             pool = self._current_pool()
             try:
                 future = loop.run_in_executor(pool, parse_feed, body, url, content_type, content_location)
@@ -256,6 +291,7 @@ class Extractor:
         """The article and, when kept, the page compressed in the worker. Raises ExtractionError."""
         loop = asyncio.get_running_loop()
         async with self._slots:
+            await self._warm()
             pool = self._current_pool()
             try:
                 future = loop.run_in_executor(pool, extract_for_archive, body, url, content_type, keep_page)

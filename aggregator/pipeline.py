@@ -13,7 +13,6 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from aggregator.config import Config, FeedConfig
 from aggregator.extract import ExtractionError, Extractor, is_html
@@ -22,9 +21,13 @@ from aggregator.models import ParsedFeed
 from aggregator.parse import FeedParseError
 from aggregator.polite import HostPacer, RobotsCache
 from aggregator.schedule import Bounds, adaptive_interval, at, cache_lifetime, error_delay, success_delay, with_jitter
-from aggregator.store import Archive, ExtractedArticle, PendingArticle, PollRecord
+from aggregator.store import Archive, ExtractedArticle, PendingArticle, PollRecord, utcnow
 
 log = logging.getLogger("aggregator.poll")
+# Feeds whose writes share one commit: at most this many, and for at most this long (a crash loses at most
+# that much work, which the next poll fetches again: a feed's entries never commit after its state).
+SHARED_COMMIT_FEEDS = 50
+SHARED_COMMIT_SECONDS = 0.25
 
 
 @dataclass(slots=True)
@@ -57,6 +60,27 @@ class Poller:
         # bound a large poll holds thousands of pages in memory (660 MiB at 10,000 articles); this many still
         # keep every worker busy while slow sites answer.
         self._pages_in_hand = asyncio.Semaphore(32 * (config.settings.extract_workers or os.cpu_count() or 1))
+        self._shared_feeds = 0
+        self._shared_timer: asyncio.TimerHandle | None = None
+
+    def _share_commit(self) -> None:
+        """Let the next writes join the open shared transaction (see Archive.begin_shared)."""
+        self.archive.begin_shared()
+        if self._shared_timer is None:
+            self._shared_timer = asyncio.get_running_loop().call_later(SHARED_COMMIT_SECONDS, self.commit)
+
+    def _feed_written(self) -> None:
+        self._shared_feeds += 1
+        if self._shared_feeds >= SHARED_COMMIT_FEEDS:
+            self.commit()
+
+    def commit(self) -> None:
+        """Commit the writes of the feeds polled since the last commit."""
+        if self._shared_timer is not None:
+            self._shared_timer.cancel()
+            self._shared_timer = None
+        self._shared_feeds = 0
+        self.archive.commit_shared()
 
     def bounds(self, feed: FeedConfig) -> Bounds:
         settings = self.config.settings
@@ -69,7 +93,7 @@ class Poller:
     async def poll_feed(self, feed: FeedConfig) -> FeedReport:
         feed_id = self.feed_ids[feed.url]
         state = self.archive.feed_state(feed_id)
-        started_at = _now()
+        started_at = utcnow()
         started = time.monotonic()
         report = FeedReport(feed_id=feed_id, url=state.url)
 
@@ -94,6 +118,7 @@ class Poller:
                 except FeedParseError as exc:
                     error = str(exc)
         if parsed is not None:
+            self._share_commit()
             # Full text: new entries enter the search index once, with their page's text (see _extract_all).
             counts = self.archive.store_entries(feed_id, parsed.entries, defer_index=state.full_text)
             report.new_entries, report.updated_entries = counts.new, counts.updated
@@ -117,6 +142,7 @@ class Poller:
         else:
             errors = state.error_count + (0 if throttled else 1)
             delay = error_delay(bounds, max(errors, 1), fetched.retry_after_seconds)
+        self._share_commit()
         self.archive.record_poll(
             PollRecord(
                 feed_id=feed_id,
@@ -139,6 +165,7 @@ class Poller:
             body_sha256=body_sha256,
             next_poll_at=at(with_jitter(delay)),
         )
+        self._feed_written()
         _log_report(report)
         return report
 
@@ -147,7 +174,7 @@ class Poller:
         error = f"internal error: {type(exc).__name__}: {exc}"
         state = self.archive.feed_state(feed_id)
         self.archive.record_poll(
-            PollRecord(feed_id=feed_id, started_at=_now(), duration_ms=0, error=error),
+            PollRecord(feed_id=feed_id, started_at=utcnow(), duration_ms=0, error=error),
             next_poll_at=at(error_delay(self.bounds(feed), state.error_count + 1)),
         )
         return FeedReport(feed_id=feed_id, url=state.url, error=error)
@@ -199,10 +226,6 @@ def page_problem(page: FetchResult) -> str | None:
     return None
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _log_report(report: FeedReport) -> None:
     """One line per poll; the fields also go to JSON log lines (--log-json) as keys."""
     fields = {
@@ -251,7 +274,10 @@ async def poll_once(
                 on_done(report)
             return report
 
-        reports = list(await asyncio.gather(*(one(feed) for feed in selected)))
+        try:
+            reports = list(await asyncio.gather(*(one(feed) for feed in selected)))
+        finally:
+            poller.commit()
     prune_pages(config, archive)
     return reports
 

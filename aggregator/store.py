@@ -128,7 +128,20 @@ class Archive:
         self._shingles: OrderedDict[int, tuple[int, frozenset[int]]] = OrderedDict()
 
     def close(self) -> None:
+        self.commit_shared()
         self.db.close()
+
+    def begin_shared(self) -> None:
+        """Open a transaction that the next writes share (each still in a savepoint of its own) until
+        commit_shared(): one commit for several feeds instead of one each. A commit costs about 1 ms
+        (mostly FTS5 writing its in-memory segment), as much as storing ten entries."""
+        if not self.db.conn.in_transaction:
+            self.db.conn.execute("BEGIN")
+
+    def commit_shared(self) -> None:
+        """Commit the shared transaction, if one is open. Never called inside a write: they do not await."""
+        if self.db.conn.in_transaction:
+            self.db.conn.execute("COMMIT")
 
     # -- feeds ---------------------------------------------------------------------------------
 
@@ -296,7 +309,7 @@ class Archive:
         now = utcnow()
         horizon = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         conn = self.db.conn
-        with conn:
+        with self.db.atomic():  # a savepoint inside a shared transaction (begin_shared)
             known = self._known_entries(feed_id, [entry.guid for entry in entries])
             for entry in entries:
                 content_hash = _entry_hash(entry)
