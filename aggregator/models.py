@@ -6,6 +6,7 @@ as text and SQLite's date functions read them.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 
@@ -33,6 +34,19 @@ class ParsedEntry:
     # plain text of summary / content_html; filled by the parser, else derived when stored
     summary_text: str | None = None
     content_text: str | None = None
+    # filled by the parser (in its worker, off the writer's core), else computed when stored
+    content_hash: str | None = None  # entry_hash() of the fields above
+    word_count: int | None = None  # words of the feed's text (content, else summary)
+
+
+def entry_hash(entry: ParsedEntry) -> str:
+    """What tells a changed entry from the one stored: its fields as the feed gave them."""
+    digest = hashlib.sha256()
+    for part in (entry.url, entry.title, entry.summary, entry.content_html, entry.published_at, entry.updated_at):
+        digest.update((part or "").encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    digest.update("\x00".join(entry.tags).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 @dataclass(slots=True)

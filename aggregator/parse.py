@@ -27,7 +27,7 @@ from feedparser.mixin import _FeedParserMixin
 from lxml import etree
 
 from aggregator import feedxml
-from aggregator.models import Enclosure, ParsedEntry, ParsedFeed
+from aggregator.models import Enclosure, ParsedEntry, ParsedFeed, entry_hash
 from aggregator.sanitize import escape_text, html_to_text, sanitize_html
 from aggregator.urls import normalize_url as _normalize_url
 
@@ -426,6 +426,9 @@ def _assign_guids(drafts: list[_Draft]) -> list[ParsedEntry]:
         # Plain text for search and word counts, made here in the parsing worker, off the writer's core.
         d.entry.summary_text = html_to_text(d.entry.summary) or None
         d.entry.content_text = html_to_text(d.entry.content_html) or None
+        text = d.entry.content_text if d.entry.content_html else d.entry.summary_text
+        d.entry.word_count = len(text.split()) if text else 0
+        d.entry.content_hash = entry_hash(d.entry)
         entries.append(d.entry)
     return entries
 

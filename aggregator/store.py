@@ -19,7 +19,7 @@ import sqlite_utils
 
 from aggregator import dedupe
 from aggregator.config import Config
-from aggregator.models import Article, ParsedEntry, ParsedFeed
+from aggregator.models import Article, ParsedEntry, ParsedFeed, entry_hash
 from aggregator.sanitize import html_to_text
 from aggregator.schema import FTS_TABLE, migrate
 
@@ -806,17 +806,15 @@ def _feed_text(entry: ParsedEntry, prefixed: bool = True) -> dict[str, object]:
     """Until the article page is extracted, the best text is the feed's own content."""
     if entry.content_html:
         text = entry.content_text or html_to_text(entry.content_html) or None
+        # the parser's count is of the same text when it made the text itself
+        words = entry.word_count if entry.content_text and entry.word_count is not None else word_count(text)
     else:
         text = entry.summary_text or html_to_text(entry.summary) or None
+        words = entry.word_count if entry.summary_text and entry.word_count is not None else word_count(text)
     if not prefixed:
-        return {"text": text, "words": word_count(text)}
-    return {"full_text": text, "full_text_source": "feed" if text else None, "word_count": word_count(text)}
+        return {"text": text, "words": words}
+    return {"full_text": text, "full_text_source": "feed" if text else None, "word_count": words}
 
 
 def _entry_hash(entry: ParsedEntry) -> str:
-    digest = hashlib.sha256()
-    for part in (entry.url, entry.title, entry.summary, entry.content_html, entry.published_at, entry.updated_at):
-        digest.update((part or "").encode("utf-8", "surrogatepass"))
-        digest.update(b"\x00")
-    digest.update("\x00".join(entry.tags).encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+    return entry.content_hash or entry_hash(entry)
