@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import hashlib
 import logging
 import multiprocessing
 import os
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC
@@ -32,6 +34,7 @@ from aggregator.store import PackedPage, RawPage, pack_page
 
 log = logging.getLogger("aggregator.extract")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+_MAX_DECODED_BYTES = 15 * 1024 * 1024  # when the caller gives no limit (the default max_page_bytes)
 _TASKS_PER_CACHE_RESET = 300  # trafilatura's module caches grow with every page; reset them this often
 # Jobs per worker before its pool is replaced by a fresh one: a worker's memory grows by about 150 MiB over
 # 500 pages, nearly all of it in C (lxml/libxml2), which neither the cache reset nor malloc_trim gives back.
@@ -100,11 +103,59 @@ def extract_article(body: bytes, url: str) -> Article:
 
 
 def extract_for_archive(
-    body: bytes, url: str, content_type: str | None, keep_page: bool
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    keep_page: bool,
+    encoding: str | None = None,
+    max_bytes: int | None = None,
 ) -> tuple[Article, PackedPage | None]:
-    """extract_article plus the page packed for keeping (gzip and hash), all in the worker process."""
+    """extract_article plus the page packed for keeping (gzip and hash), all in the worker process.
+
+    encoding: the body's Content-Encoding still applied (fetch(decompress=False)), undone here within
+    max_bytes; a server's complete gzip stream is kept as the packed page instead of compressing again."""
+    sent_gzip = None
+    if encoding is not None:
+        try:
+            body, sent_gzip = decode_body(body, encoding, max_bytes or _MAX_DECODED_BYTES)
+        except BodyError as exc:
+            raise ExtractionError(f"article page: {exc}") from None
+        if not body:
+            raise ExtractionError("article page is empty")
     article = extract_article(body, url)
-    return article, pack_page(RawPage(url, content_type, body)) if keep_page else None
+    if not keep_page:
+        return article, None
+    if sent_gzip is not None:
+        return article, PackedPage(url, content_type, len(body), hashlib.sha256(body).hexdigest(), sent_gzip)
+    return article, pack_page(RawPage(url, content_type, body))
+
+
+class BodyError(Exception):
+    """decode_body() could not decode the body; the message is the one fetch() gives for the same body."""
+
+
+def decode_body(body: bytes, encoding: str | None, limit: int) -> tuple[bytes, bytes | None]:
+    """The body with its Content-Encoding undone, at most `limit` bytes (a gzip bomb stops at the limit), and
+    the body as sent when it is a complete gzip stream (to keep as is). Raises BodyError."""
+    if encoding is None:
+        if len(body) > limit:
+            raise BodyError(f"response body exceeds the limit of {limit} bytes")
+        return body, None
+    if encoding not in ("gzip", "deflate"):
+        raise BodyError(f"broken response body: cannot decode content-encoding {encoding}")
+    # deflate: zlib-wrapped as the RFC says, or raw as some servers send it (aiohttp accepts both)
+    wbits = 31 if encoding == "gzip" else (15 if body[:1] and body[0] & 0xF == 8 else -15)
+    inflater = zlib.decompressobj(wbits)
+    try:
+        decoded = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise BodyError(f"broken response body: cannot decode content-encoding {encoding}: {exc}") from None
+    if len(decoded) > limit:
+        raise BodyError(f"response body exceeds the limit of {limit} bytes")
+    if encoding == "deflate" and not inflater.eof:
+        raise BodyError("broken response body: truncated deflate stream")
+    whole_gzip = encoding == "gzip" and inflater.eof and not inflater.unused_data
+    return decoded, body if whole_gzip else None
 
 
 def _trim_heap() -> None:
@@ -286,15 +337,25 @@ class Extractor:
         return article
 
     async def extract_page(
-        self, body: bytes, url: str, content_type: str | None, keep_page: bool
+        self,
+        body: bytes,
+        url: str,
+        content_type: str | None,
+        keep_page: bool,
+        encoding: str | None = None,
+        max_bytes: int | None = None,
     ) -> tuple[Article, PackedPage | None]:
-        """The article and, when kept, the page compressed in the worker. Raises ExtractionError."""
+        """The article and, when kept, the page compressed in the worker. Raises ExtractionError.
+
+        encoding/max_bytes: a body fetched with decompress=False is decoded in the worker (extract_for_archive)."""
         loop = asyncio.get_running_loop()
         async with self._slots:
             await self._warm()
             pool = self._current_pool()
             try:
-                future = loop.run_in_executor(pool, extract_for_archive, body, url, content_type, keep_page)
+                future = loop.run_in_executor(
+                    pool, extract_for_archive, body, url, content_type, keep_page, encoding, max_bytes
+                )
                 return await asyncio.wait_for(future, self._timeout)
             except ExtractionError:
                 raise

@@ -25,6 +25,7 @@ FEED_ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+_DECODED_ENCODINGS = {"gzip", "deflate", "br", "zstd"}
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 _PERMANENT_STATUSES = {301, 308}
 _KEPT_HEADERS = (
@@ -49,6 +50,8 @@ class FetchResult:
     error: str | None = None
     duration_ms: int = 0
     redirects: list[tuple[int, str]] = field(default_factory=list)  # (status, target) per hop
+    # Content-Encoding still applied to `body` (fetch(decompress=False)): extract.decode_body() undoes it.
+    encoding: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -133,8 +136,13 @@ class Fetcher:
         last_modified: str | None = None,
         accept: str = FEED_ACCEPT,
         max_bytes: int | None = None,
+        decompress: bool = True,
     ) -> FetchResult:
-        """GET `url`; never raises for network or HTTP trouble: the reason is in `error`."""
+        """GET `url`; never raises for network or HTTP trouble: the reason is in `error`.
+
+        decompress=False leaves a gzip/deflate body as sent (`encoding` says which) for extract.decode_body() in an
+        extraction worker: the main process neither inflates nor pickles the full page. The size limit then
+        applies to the sent bytes here and to the decoded ones there."""
         if self._session is None:
             raise RuntimeError("Fetcher used outside 'async with'")
         limit = max_bytes or self._settings.max_feed_bytes
@@ -143,7 +151,7 @@ class Fetcher:
         try:
             # One deadline for the whole chain, so redirects cannot stretch a poll.
             async with asyncio.timeout(self._settings.timeout):
-                await self._follow(result, etag, last_modified, accept, limit)
+                await self._follow(result, etag, last_modified, accept, limit, decompress)
         except aiohttp.ConnectionTimeoutError:
             result.error = f"connecting timed out after {self._settings.connect_timeout:g} s"
         except aiohttp.SocketTimeoutError:
@@ -171,10 +179,17 @@ class Fetcher:
         result.duration_ms = int((time.monotonic() - started) * 1000)
         if result.error is not None:
             result.body = None
+            result.encoding = None
         return result
 
     async def _follow(
-        self, result: FetchResult, etag: str | None, last_modified: str | None, accept: str, limit: int
+        self,
+        result: FetchResult,
+        etag: str | None,
+        last_modified: str | None,
+        accept: str,
+        limit: int,
+        decompress: bool = True,
     ) -> None:
         assert self._session is not None
         url = result.url
@@ -186,7 +201,9 @@ class Fetcher:
         for _ in range(self._settings.max_redirects + 1):
             host = urlsplit(url).hostname or ""
             check_host(host, self._policy)
-            async with self._session.get(url, headers=headers, allow_redirects=False) as response:
+            async with self._session.get(
+                url, headers=headers, allow_redirects=False, auto_decompress=decompress
+            ) as response:
                 result.status = response.status
                 result.url = url
                 result.headers = {
@@ -206,6 +223,10 @@ class Fetcher:
                     result.error = f"HTTP {response.status} {response.reason or ''}".rstrip()
                     return
                 result.body = await _read_limited(response, limit)
+                if not decompress:
+                    encoding = response.headers.get("content-encoding", "").strip().lower()
+                    # the codings aiohttp would have decoded; others it leaves as they are, and so do we
+                    result.encoding = encoding if encoding in _DECODED_ENCODINGS else None
                 return
         result.error = f"too many redirects (more than {self._settings.max_redirects})"
 

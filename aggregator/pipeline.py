@@ -199,14 +199,15 @@ class Poller:
             return pending.entry_id, pending.url, "article page: disallowed by the site's robots.txt"
         await self.pacer.wait(pending.url)  # outside the bound: a paced host must not hold the others' places
         async with self._pages_in_hand:
-            page = await self.fetcher.fetch(
-                pending.url, accept=PAGE_ACCEPT, max_bytes=self.config.settings.max_page_bytes
-            )
+            # Left compressed: the worker decodes it (within the same limit) and keeps a server's gzip as is.
+            max_bytes = self.config.settings.max_page_bytes
+            page = await self.fetcher.fetch(pending.url, accept=PAGE_ACCEPT, max_bytes=max_bytes, decompress=False)
             error = page_problem(page)
             if error is None:
                 try:
                     article, packed = await self.extractor.extract_page(
-                        page.body or b"", page.url, page.headers.get("content-type"), self.config.settings.keep_pages
+                        page.body or b"", page.url, page.headers.get("content-type"), self.config.settings.keep_pages,
+                        page.encoding, max_bytes,
                     )
                 except ExtractionError as exc:
                     error = str(exc)
