@@ -94,21 +94,27 @@ def published_at_plan(request: Request, database: str, table: str, datasette: Da
         clause = f"{pk} in (select rowid from {fts} where {fts} match :search)"
         if clause not in result.where_clauses:
             return result
-        db = datasette.get_database(database)
-        try:
-            found = await db.execute(
-                f"select count(*) from (select rowid from [{FTS_TABLE}] where [{FTS_TABLE}] match :search "
-                f"limit {INDEX_PLAN_MIN_MATCHES})",
-                {"search": result.params["search"]},
-            )
-        except Exception:  # a malformed FTS query: Datasette's own query reports it
-            return result
-        if found.single_value() < INDEX_PLAN_MIN_MATCHES:
+        found = await _matches_up_to(datasette, database, result.params["search"], INDEX_PLAN_MIN_MATCHES)
+        if found is None or found < INDEX_PLAN_MIN_MATCHES:  # None: malformed, Datasette's own query reports it
             return result
         clauses = ["+" + c if c == clause else c for c in result.where_clauses]
         return FilterArguments(clauses, result.params, result.human_descriptions, result.extra_context)
 
     return [rewrite(r) if r is not None else None for r in results]
+
+
+async def _matches_up_to(datasette: Datasette, database: str, search: str, limit: int) -> int | None:
+    """Entries matching an FTS query, counted in the index and stopping at `limit`; None when the query is
+    malformed."""
+    try:
+        found = await datasette.get_database(database).execute(
+            f"select count(*) from (select rowid from [{FTS_TABLE}] where [{FTS_TABLE}] match :search "
+            f"limit {int(limit)})",
+            {"search": search},
+        )
+    except Exception:
+        return None
+    return found.single_value()
 
 
 async def search_count(datasette: Datasette, database: str, request: Request) -> dict[str, Any] | None:
@@ -120,16 +126,9 @@ async def search_count(datasette: Datasette, database: str, request: Request) ->
         return None
     if any(not key.startswith("_") or "__" in key for key in request.args) or request.args.get("_tag"):
         return None
-    db = datasette.get_database(database)
-    try:
-        found = await db.execute(
-            f"select count(*) from (select rowid from [{FTS_TABLE}] where [{FTS_TABLE}] match :search "
-            f"limit {COUNT_LIMIT + 1})",
-            {"search": search},
-        )
-    except Exception:
+    count = await _matches_up_to(datasette, database, search, COUNT_LIMIT + 1)
+    if count is None:
         return None
-    count = found.single_value()
     return {
         "count": min(count, COUNT_LIMIT),
         "more": count > COUNT_LIMIT,
