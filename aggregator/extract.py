@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
-import hashlib
 import logging
 import multiprocessing
 import os
@@ -31,9 +30,8 @@ from trafilatura.utils import load_html
 
 from aggregator.adjacent import find_adjacent
 from aggregator.dedupe import text_simhash
-from aggregator.models import Article, ParsedFeed
+from aggregator.models import Article, PackedPage, ParsedFeed, RawPage, pack_page
 from aggregator.parse import FeedParseError, parse_feed
-from aggregator.store import PackedPage, RawPage, pack_page
 
 log = logging.getLogger("aggregator.extract")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -128,9 +126,7 @@ def extract_for_archive(
     article = extract_article(body, url)
     if not keep_page:
         return article, None
-    if sent_gzip is not None:
-        return article, PackedPage(url, content_type, len(body), hashlib.sha256(body).hexdigest(), sent_gzip)
-    return article, pack_page(RawPage(url, content_type, body))
+    return article, pack_page(RawPage(url, content_type, body), sent_gzip)
 
 
 class BodyError(Exception):

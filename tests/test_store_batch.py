@@ -14,8 +14,8 @@ from test_store import article, entry, feed_id
 
 from aggregator import dedupe
 from aggregator.extract import Extractor
-from aggregator.models import Article
-from aggregator.store import Archive, ExtractedArticle, PackedPage, RawPage, pack_page
+from aggregator.models import Article, PackedPage, RawPage, pack_page
+from aggregator.store import Archive, ExtractedArticle
 
 
 @pytest.fixture
