@@ -574,10 +574,6 @@ class Archive:
             self._shingles.popitem(last=False)
         return shingles
 
-    def store_extraction_error(self, entry_id: int, error: str) -> None:
-        with self.db.atomic():
-            self.db.conn.execute(_RECORD_ERROR, [error, entry_id])
-
     def _own_neighbours(self, entry_id: int, feed_id: int, values: dict[str, object]) -> None:
         """Fill previous_id/next_id of an article about to be written from its named neighbours already
         archived, swapping previous and next when their dates say the page labelled them backwards."""
