@@ -6,13 +6,13 @@ configured as `aggregator serve` configures it; results are checked against SQLi
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from datasette.app import Datasette
+from test_web import get_json, sql
 
 from aggregator.config import parse_config
 from aggregator.models import ParsedEntry
@@ -63,17 +63,6 @@ async def ds(archive_path: Path) -> AsyncIterator[Datasette]:
     datasette = make_datasette(archive_path)
     await datasette.invoke_startup()
     yield datasette
-
-
-def sql(path: Path, query: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(path) as conn:
-        return conn.execute(query, params).fetchall()
-
-
-async def get_json(ds: Datasette, path: str) -> dict:
-    response = await ds.client.get(path)
-    assert response.status_code == 200, (path, response.text[:300])
-    return response.json()
 
 
 def newest_first(path: Path, word: str) -> list[int]:
