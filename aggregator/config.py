@@ -169,6 +169,10 @@ class Config:
     def feed_full_text(self, feed: FeedConfig) -> bool:
         return feed.full_text if feed.full_text is not None else self.settings.full_text
 
+    def extracts_articles(self) -> bool:
+        """Whether any enabled feed has its article pages fetched and extracted (full text or backfill)."""
+        return any(feed.enabled and (self.feed_full_text(feed) or feed.backfill) for feed in self.feeds)
+
 
 def resolve_config_path(path: str | os.PathLike[str] | None) -> Path:
     return Path(path or os.environ.get("AGGREGATOR_CONFIG") or DEFAULT_CONFIG_PATH)

@@ -90,7 +90,7 @@ class Daemon:
         server: _Server | None = None
         try:
             async with Fetcher(self.config.settings) as fetcher, Extractor(
-                self.config.settings.extract_workers
+                self.config.settings.extract_workers, articles=self.config.extracts_articles()
             ) as extractor:
                 self._poller = Poller(self.config, self.archive, fetcher, extractor)
                 self._backfiller = Backfiller(self.config, self.archive, fetcher, extractor)

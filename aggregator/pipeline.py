@@ -262,7 +262,11 @@ async def poll_once(
 ) -> list[FeedReport]:
     """Poll the given (default: every enabled) feed once, concurrently."""
     selected = [f for f in (feeds if feeds is not None else config.feeds) if f.enabled]
-    async with Fetcher(config.settings) as fetcher, Extractor(config.settings.extract_workers) as extractor:
+    articles = any(config.feed_full_text(feed) for feed in selected)
+    async with (
+        Fetcher(config.settings) as fetcher,
+        Extractor(config.settings.extract_workers, articles=articles) as extractor,
+    ):
         poller = Poller(config, archive, fetcher, extractor)
 
         async def one(feed: FeedConfig) -> FeedReport:

@@ -156,24 +156,69 @@ def test_pages_are_packed_in_the_worker() -> None:
     assert len(packed.body_gz) < len(body) // 5
 
 
-def _model_loaded_before_first_use() -> bool:
+# Run in a fresh interpreter: the forkserver is started once per process, with the preload of its first pool,
+# so in the test process it would depend on which test started a pool first. The script imports nothing
+# heavy at the top, since every worker imports it as its __main__.
+_POOL_PROBE = """
+import asyncio, json, sys
+
+
+def worker_modules():
+    langid = sys.modules.get("py3langid.langid")
+    return "trafilatura" in sys.modules, langid is not None and langid.IDENTIFIER is not None
+
+
+async def run():
+    from aggregator.extract import Extractor
+
+    async with Extractor(1, articles={articles}) as extractor:
+        await extractor._warm()
+        loop = asyncio.get_running_loop()
+        before = await loop.run_in_executor(extractor._pool, worker_modules)
+        feed = b'<rss version="2.0"><channel><title>T</title><item><guid>a</guid><title>A</title></item></channel></rss>'
+        parsed = await extractor.parse(feed, "https://news.example/feed", "application/rss+xml", None)
+        page = b"<html><body><article>" + b"<p>Ein Satz mit Inhalt, lang genug.</p>" * 50 + b"</article></body></html>"
+        found = await extractor.extract(page, "https://news.example/a/")
+        return before, [e.title for e in parsed.entries], found.language
+
+
+if __name__ == "__main__":
+    before, titles, language = asyncio.run(run())
     import py3langid.langid
 
-    return py3langid.langid.IDENTIFIER is not None
+    print(json.dumps({{"before": before, "titles": titles, "language": language,
+                      "main_has_model": py3langid.langid.IDENTIFIER is not None}}))
+"""
 
 
-def test_workers_start_with_the_language_model_loaded() -> None:
-    # Loaded once in the forkserver and shared: a worker that has not classified anything already has it.
-    async def run() -> bool:
-        async with Extractor(1) as extractor:
-            assert extractor._pool is not None
-            return await asyncio.get_running_loop().run_in_executor(extractor._pool, _model_loaded_before_first_use)
+def _probe_pool(tmp_path: Path, articles: bool) -> dict:
+    import json
+    import subprocess
+    import sys
 
-    assert asyncio.run(run()) is True
-    import py3langid.langid
+    script = tmp_path / "probe.py"
+    script.write_text(_POOL_PROBE.format(articles=articles))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).parents[1])
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
+
+def test_workers_start_with_the_language_model_loaded(tmp_path: Path) -> None:
+    # Loaded once in the forkserver and shared: a worker that has not classified anything already has it...
+    result = _probe_pool(tmp_path, articles=True)
+    assert result["before"] == [True, True]
+    assert result["titles"] == ["A"] and result["language"] == "de"
     # ...and the main process, which never detects languages, does not carry it.
-    assert py3langid.langid.IDENTIFIER is None
+    assert result["main_has_model"] is False
+
+
+def test_a_pool_for_feeds_only_starts_without_trafilatura(tmp_path: Path) -> None:
+    # No feed extracts articles: the workers parse feeds without trafilatura or the language model (0.5 s
+    # sooner, 80 MiB less), and still extract an article correctly when later given one.
+    result = _probe_pool(tmp_path, articles=False)
+    assert result["before"] == [False, False]
+    assert result["titles"] == ["A"] and result["language"] == "de"
 
 
 def test_v2_archive_upgrades_to_partial_link_indexes(tmp_path: Path) -> None:
@@ -298,3 +343,39 @@ def test_worker_pools_are_rotated_without_losing_jobs(monkeypatch: pytest.Monkey
     while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in retired):
         time.sleep(0.1)
     assert not any(Path(f"/proc/{pid}").exists() for pid in retired)
+
+
+def test_feed_entries_are_indexed_in_one_statement_per_feed_and_none_left_waiting(archive: Archive) -> None:
+    fid = feed_id(archive)
+    archive.begin_shared()
+    counts = archive.store_entries(fid, [entry(n, content_html=f"<p>word{n} common</p>") for n in range(1, 8)])
+    # Searchable inside the transaction already, and nothing waits for a later step.
+    assert counts.new == 7 and len(archive.search("common", limit=50)) == 7
+    assert archive.db.execute("SELECT COUNT(*) FROM entries WHERE fts_pending != 0").fetchone()[0] == 0
+    # A feed whose savepoint is rolled back leaves neither rows nor index entries behind.
+    other = feed_id(archive, "https://other.example/feed")
+    with pytest.raises(RuntimeError), archive.db.atomic():
+        archive.store_entries(other, [entry(n, content_html="<p>rolledback</p>") for n in (20, 21)])
+        raise RuntimeError("the feed's write fails half-way")
+    archive.commit_shared()
+    assert archive.search("rolledback") == []
+    ids = entry_ids(archive)
+    assert indexed(archive) == set(ids.values()) and len(ids) == 7
+    assert [hit["id"] for hit in archive.search("word3")] == [ids["id-3"]]
+    # An entry changed in the feed is re-indexed under its new text.
+    archive.store_entries(fid, [entry(3, content_html="<p>changed words</p>")])
+    assert archive.search("word3") == [] and [hit["id"] for hit in archive.search("changed")] == [ids["id-3"]]
+
+
+def test_articles_stored_outside_a_feed_batch_are_indexed_too(archive: Archive) -> None:
+    fid = feed_id(archive)
+    archive.store_entries(fid, [entry(n, content_html=f"<p>feedtext{n}</p>") for n in (1, 2)], defer_index=True)
+    ids = entry_ids(archive)
+    assert indexed(archive) == set()
+    # Re-extraction and the one-article write index what they store, without a feed to finish.
+    assert archive.store_extractions([ExtractedArticle(ids["id-1"], article(1, None, None, "pagetext one"), None)]) == []
+    archive.store_article(ids["id-2"], article(2, None, None, "pagetext two"), None)
+    assert indexed(archive) == {ids["id-1"], ids["id-2"]}
+    assert archive.search("feedtext1") == [] and archive.search("feedtext2") == []
+    assert [hit["id"] for hit in archive.search("one")] == [ids["id-1"]] and len(archive.search("pagetext")) == 2
+    assert archive.db.execute("SELECT COUNT(*) FROM entries WHERE fts_pending != 0").fetchone()[0] == 0
