@@ -345,26 +345,42 @@ def test_worker_pools_are_rotated_without_losing_jobs(monkeypatch: pytest.Monkey
     assert not any(Path(f"/proc/{pid}").exists() for pid in retired)
 
 
-def test_feed_entries_are_indexed_in_one_statement_per_feed_and_none_left_waiting(archive: Archive) -> None:
+def waiting(archive: Archive) -> int:
+    return archive.db.execute("SELECT COUNT(*) FROM entries WHERE fts_pending != 0").fetchone()[0]
+
+
+def test_feed_entries_are_indexed_at_the_shared_commit_and_none_left_waiting(archive: Archive) -> None:
     fid = feed_id(archive)
     archive.begin_shared()
     counts = archive.store_entries(fid, [entry(n, content_html=f"<p>word{n} common</p>") for n in range(1, 8)])
-    # Searchable inside the transaction already, and nothing waits for a later step.
-    assert counts.new == 7 and len(archive.search("common", limit=50)) == 7
-    assert archive.db.execute("SELECT COUNT(*) FROM entries WHERE fts_pending != 0").fetchone()[0] == 0
+    assert counts.new == 7 and waiting(archive) == 7  # indexed all at once, just before the commit
     # A feed whose savepoint is rolled back leaves neither rows nor index entries behind.
     other = feed_id(archive, "https://other.example/feed")
     with pytest.raises(RuntimeError), archive.db.atomic():
         archive.store_entries(other, [entry(n, content_html="<p>rolledback</p>") for n in (20, 21)])
         raise RuntimeError("the feed's write fails half-way")
     archive.commit_shared()
-    assert archive.search("rolledback") == []
     ids = entry_ids(archive)
-    assert indexed(archive) == set(ids.values()) and len(ids) == 7
+    assert len(ids) == 7 and indexed(archive) == set(ids.values()) and waiting(archive) == 0
+    assert len(archive.search("common", limit=50)) == 7 and archive.search("rolledback") == []
     assert [hit["id"] for hit in archive.search("word3")] == [ids["id-3"]]
+    # Outside a shared transaction, store_entries indexes what it added itself.
+    archive.store_entries(fid, [entry(9, content_html="<p>alone</p>")])
+    assert waiting(archive) == 0 and len(archive.search("alone")) == 1
     # An entry changed in the feed is re-indexed under its new text.
     archive.store_entries(fid, [entry(3, content_html="<p>changed words</p>")])
     assert archive.search("word3") == [] and [hit["id"] for hit in archive.search("changed")] == [ids["id-3"]]
+
+
+def test_entries_committed_by_another_write_are_still_indexed(archive: Archive) -> None:
+    # Should anything commit the shared transaction early, its entries are indexed at commit_shared all the same.
+    fid = feed_id(archive)
+    archive.begin_shared()
+    archive.store_entries(fid, [entry(n, content_html="<p>early</p>") for n in (1, 2)])
+    archive.db.conn.commit()
+    assert waiting(archive) == 2
+    archive.commit_shared()
+    assert waiting(archive) == 0 and len(archive.search("early")) == 2
 
 
 def test_articles_stored_outside_a_feed_batch_are_indexed_too(archive: Archive) -> None:
