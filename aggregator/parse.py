@@ -425,7 +425,9 @@ def _assign_guids(drafts: list[_Draft]) -> list[ParsedEntry]:
         d.entry.guid = guid
         # Plain text for search and word counts, made here in the parsing worker, off the writer's core.
         d.entry.summary_text = html_to_text(d.entry.summary) or None
-        d.entry.content_text = html_to_text(d.entry.content_html) or None
+        # Atom entries without <summary> have their content as summary (feedparser copies it): convert once
+        same = d.entry.content_html == d.entry.summary
+        d.entry.content_text = d.entry.summary_text if same else html_to_text(d.entry.content_html) or None
         text = d.entry.content_text if d.entry.content_html else d.entry.summary_text
         d.entry.word_count = len(text.split()) if text else 0
         d.entry.content_hash = entry_hash(d.entry)
@@ -471,6 +473,8 @@ def _enclosures(items: Any, base: str) -> list[Enclosure]:
 def _url(url: Any, base: str | None) -> str | None:
     if not isinstance(url, str):
         return None
+    if base and feedxml.unchanged_by_join(base, url):
+        base = None  # the same result without a join (links are rarely repeated, so the cache rarely has it)
     try:
         return _normalize_url(url, base)
     except ValueError:  # urljoin rejects some malformed URLs, e.g. "http://[::1"

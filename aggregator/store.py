@@ -21,6 +21,7 @@ from aggregator.config import Config
 from aggregator.models import Article, PackedPage, ParsedEntry, ParsedFeed, RawPage, entry_hash, pack_page
 from aggregator.sanitize import html_to_text
 from aggregator.schema import FTS_TABLE, migrate
+from aggregator.walcheckpoint import WalCheckpointer
 
 BUSY_TIMEOUT_MS = 15000
 # Kept pages: level 1 costs 0.42 ms per 50 kB page against 1.0 ms at level 6, for 16% more bytes.
@@ -98,6 +99,9 @@ class Archive:
         # WAL makes NORMAL durable against crashes of this process; only power loss can lose the tail.
         self.db.execute("PRAGMA synchronous = NORMAL")
         migrate(self.db)
+        # Checkpoints run in a thread of their own (see walcheckpoint), not inside this connection's commits.
+        self.db.execute("PRAGMA wal_autocheckpoint = 0")
+        self._checkpointer = WalCheckpointer(self.path, BUSY_TIMEOUT_MS)
         self._tag_ids: dict[str, int] = {}  # tag name -> id; tags are never deleted, so this stays true
         # story root id -> (hash of its text, its shingles): a story syndicated N times is shingled once
         self._shingles: OrderedDict[int, tuple[int, frozenset[int]]] = OrderedDict()
@@ -107,6 +111,7 @@ class Archive:
 
     def close(self) -> None:
         self.commit_shared()
+        self._checkpointer.close()
         self.db.close()
 
     def begin_shared(self) -> None:

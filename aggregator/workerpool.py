@@ -5,6 +5,7 @@ Kept apart from the extraction code so that a worker that only parses feeds neve
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -74,3 +75,13 @@ def new_pool(workers: int, articles: bool) -> ProcessPoolExecutor:
         # (CPython gh-115634) and the pool hangs. Memory is bounded by rotating pools instead.
         max_workers=workers, mp_context=context, initializer=exit_with, initargs=(os.getpid(),)
     )
+
+
+def kill_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's worker processes: one stuck in native code never reads its next job or its shutdown.
+
+    Uses the executor's private process table (public only from Python 3.14, as terminate_workers()); the pool
+    then breaks, and the jobs still on it fail with BrokenProcessPool."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            process.kill()

@@ -12,7 +12,7 @@ import url_normalize as url_normalize_lib
 
 from aggregator import feedxml, urls
 from aggregator.models import ParsedFeed
-from aggregator.parse import FeedParseError, _charset_param, _prepare_xml, parse_feed
+from aggregator.parse import FeedParseError, _charset_param, _prepare_xml, _url, parse_feed
 from aggregator.testsite.content import World
 from aggregator.testsite.routes import BROKEN_PATHS, Router
 
@@ -384,3 +384,41 @@ def test_normalize_url_cached_results_are_stable() -> None:
     assert urls._normalize_url.cache_info().hits >= len(samples)
     assert urls.normalize_url("HTTP://Example.com:80/a/../b?utm_source=x&k=1#f") == "http://example.com/b?k=1"
     assert urls.normalize_url("ftp://example.com/") is None and urls.normalize_url("") is None
+
+
+def test_unchanged_by_join_agrees_with_urljoin() -> None:
+    import random
+    from urllib.parse import urljoin
+
+    from feedparser.urls import _urljoin
+
+    rng = random.Random(11)
+    candidates = set(all_urls())
+    pieces = ["a", "/", "//", ".", "..", "%41", ";p", ";", "?", "?q=1", "#", "#f", "@", ":", ":80", "é", " ", "\t", "[",
+              "]", "&", "=", "+", "~", "'", "(", ","]  # fmt: skip
+    for _ in range(5000):
+        scheme = rng.choice(["http", "https", "HTTP", "ftp", "mailto", ""])
+        rest = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        candidates.add(f"{scheme}://{rng.choice(['a.example', 'b', 'A.Example', '', '[::1]', 'u@h'])}{rest}")
+    bases = ["", "https://feeds.example.org/dir/feed.xml", "http://127.0.0.1:8000/x", "http://[::1", "ftp://h/",
+             "urn:x", "https://u@h:1/p;q?r#s"]  # fmt: skip
+    taken = 0
+    for base in bases:
+        for url in sorted(candidates):
+            if feedxml.unchanged_by_join(base, url):
+                taken += 1
+                assert _urljoin(base, url) == url, (base, url)
+                assert (urljoin(base, url) if base else url) == url, (base, url)
+                assert feedxml._join(base, url) == url
+            elif base:
+                assert feedxml._join(base, url) == _urljoin(base, url)
+            if base:  # parse._url skips the join for these: the same as urls.normalize_url with the base
+                assert _url(url, base) == _url_joined(url, base), (base, url)
+    assert taken > 5000
+
+
+def _url_joined(url: str, base: str) -> str | None:
+    try:
+        return urls.normalize_url(url, base)
+    except ValueError:
+        return None

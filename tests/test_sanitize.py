@@ -1,12 +1,26 @@
 from __future__ import annotations
 
+import random
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import lxml.html
 import pytest
 
-from aggregator.sanitize import _ATTRIBUTES, _TAGS, escape_text, html_to_text, sanitize_html
+from aggregator.parse import FeedParseError, parse_feed
+from aggregator.sanitize import (
+    _ATTRIBUTES,
+    _TAGS,
+    _fast_text,
+    _has_text,
+    _html_to_text_exact,
+    escape_text,
+    html_to_text,
+    sanitize_html,
+)
+from aggregator.testsite.content import World
+from aggregator.testsite.routes import Router
 
 BASE = "https://blog.example.com/posts/2024/hello.html"
 
@@ -285,3 +299,102 @@ def test_long_but_shallow_html_is_sanitised_normally() -> None:
     markup = '<div><p>para <a href="/x">l</a></p></div>' * 5000
     out = sanitize_html(markup, BASE)
     assert out is not None and out.count("<p>") == 5000 and 'href="https://blog.example.com/x"' in out
+
+
+# --- html_to_text's fast path (libxml2 text output over a marked tree) against the exact walk -------------
+
+_TRICKY_PIECES = [
+    "<p>", "</p>", "<div>", "</div>", "<br>", "<br/>", "</br>", "<br>x</br>", "text", " ", "\n", "\t", "\r\n",
+    "\xa0", "&nbsp;", "&amp;", "&lt;b&gt;", "&#8212;", "&#xfdd0;", "&#xfdd1;", "\ufdd0", "\ufdd1", "&#1;", "&#0;",
+    "\x0c", "\x0b", "\x1c", "\u2028", "\u3000", "<!-- c -->", "<!-- <p> -->", "<?pi x?>", "<![CDATA[cd<p>x]]>",
+    "<script>s<p>x</p></script>", "<style>p{}</style>", "<template>t</template>", "<noscript>n</noscript>",
+    "<table>", "<tr>", "<td>", "</td>", "<th>h</th>", "</table>", "<ul><li>a<li>b</ul>", "<pre>  a\n  b</pre>",
+    "<a href=\"x>y\" title='q\"'>l</a>", "<img src=x alt='>'>", "<b>", "</b>", "<i>i</i>", "<hr>", "<h1>t</h1>",
+    "<blockquote><p>q</p></blockquote>", "<html>", "<body>", "</body>", "<head><title>t</title></head>",
+    "<svg:rect>r</svg:rect>", "<TD>T</TD>", "<P>P", "<BR>", "<!doctype html>", "<meta charset=iso-8859-1>", "é",
+    "„ü“", "日本語", "😀", "&#128512;", "&bogus;", "&", "<", ">", "<<p>>", "<p <p>", "<td><p>x</p></td>",
+    "<details><summary>s</summary>d</details>", "<form>f</form>", "<wbr>",
+]  # fmt: skip
+
+
+def _tricky_html() -> list[str]:
+    rng = random.Random(7)
+    out = {a + b for a in _TRICKY_PIECES for b in _TRICKY_PIECES}
+    out.update("".join(rng.choice(_TRICKY_PIECES) for _ in range(rng.randint(3, 12))) for _ in range(3000))
+    out.update(("<p>" + "word " * 50_000 + "</p>", "<div>" * 600 + "deep" + "</div>" * 600, " <html><body>a"))
+    return sorted(out)
+
+
+def _site_fragments() -> list[str]:
+    world = World(seed=7)
+    world.set_base_url("http://127.0.0.1:8000")
+    router = Router(world)
+    out: set[str] = set()
+    for spec in router.feeds.values():
+        res = router.resolve(spec.path, {})
+        assert res is not None
+        try:
+            feed = parse_feed(res.body, world.base_url + spec.path, res.content_type)
+        except FeedParseError:
+            continue
+        out.update(m for e in feed.entries for m in (e.summary, e.content_html) if m)
+    return sorted(out)
+
+
+SITE_FRAGMENTS = _site_fragments()
+TRICKY = _tricky_html()
+
+
+def _same_as_exact(markup: str) -> None:
+    try:
+        expected = _html_to_text_exact(markup)
+    except Exception as exc:  # the exact path's own failures (e.g. "too many bodies") must stay as they are
+        with pytest.raises(type(exc)):
+            html_to_text(markup)
+        return
+    assert html_to_text(markup) == expected, repr(markup)
+
+
+def test_html_to_text_fast_path_matches_exact_on_site_fragments() -> None:
+    assert len(SITE_FRAGMENTS) > 100
+    for markup in SITE_FRAGMENTS:
+        _same_as_exact(markup)
+    # the test site's (sanitised) content must take the fast path, or this test proves nothing
+    assert all(_fast_text(m) is not None for m in SITE_FRAGMENTS if "<" in m or "&" in m)
+
+
+@pytest.mark.parametrize("chunk", range(8))
+def test_html_to_text_fast_path_matches_exact_on_tricky_html(chunk: int) -> None:
+    for markup in TRICKY[chunk::8]:
+        _same_as_exact(markup)
+        cleaned = sanitize_html(markup, BASE)
+        if cleaned:
+            _same_as_exact(cleaned)
+
+
+def test_html_to_text_fast_path_declines_what_it_cannot_mark() -> None:
+    for markup in (
+        "<p>a<script>x</script></p>",
+        "<style>p{}</style>x",
+        "a\x0bb<p>c</p>",
+        "&#xfdd0;<p>x</p>",
+        "<html>x",
+    ):
+        assert _fast_text(markup) is None, markup
+    assert _fast_text("<p>a</p>\n<p>b<br>c</p><table><tr><td>d</td><td>e</td></tr></table>") == "a\n\nb\nc\n\nd e"
+
+
+def test_one_cleaner_serves_every_base_in_every_thread() -> None:
+    markup = '<a href="x">x</a><img src="/i.png" srcset="a.png 2x">'
+    bases = [f"https://h{i}.example/d/" for i in range(20)]
+    expected = [sanitize_html(markup, base) for base in bases]
+    assert len(set(expected)) == len(bases)
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(lambda base: sanitize_html(markup, base), bases * 20)) == expected * 20
+
+
+def test_has_text_matches_tag_stripping() -> None:
+    samples = [*TRICKY, *SITE_FRAGMENTS, "<p></p>", "<p> \n</p>", "<a", "<a>\xa0</a>", "<>", "< >", "x<p>", "<p>x"]
+    samples += [c for c in (sanitize_html(m, BASE) for m in TRICKY[::5]) if c]
+    for markup in samples:
+        assert _has_text(markup) == bool(re.sub(r"<[^>]*>", "", markup).strip()), repr(markup)
