@@ -106,7 +106,8 @@ class Archive:
         # story root id -> (hash of its text, its shingles): a story syndicated N times is shingled once
         self._shingles: OrderedDict[int, tuple[int, frozenset[int]]] = OrderedDict()
         self._shared_open = False
-        # Feeds (without full text) whose new entries wait for the shared commit to be indexed, all at once.
+        # Feeds whose new entries (feeds without full text) or extracted articles wait for the shared commit to be
+        # indexed, all at once.
         self._index_at_commit: set[int] = set()
 
     def close(self) -> None:
@@ -156,6 +157,8 @@ class Archive:
         """
         ids: dict[str, int] = {}
         now = utcnow()
+        # A reload's changes are visible at once, not with the polls' next shared commit (up to a second later).
+        self.commit_shared()
         with self.db.atomic():
             for feed in config.feeds:
                 row = self.db.execute(
@@ -408,6 +411,7 @@ class Archive:
         """
         unstored: list[tuple[int, str]] = []
         conn = self.db.conn
+        shared = self._shared_open and conn.in_transaction
         with self.db.atomic():
             for item in done:
                 conn.execute("SAVEPOINT article")
@@ -428,7 +432,9 @@ class Archive:
                 conn.executemany(_RECORD_ERROR, [(error, entry_id) for entry_id, error in [*failed, *unstored]])
             # Indexed here, all at once, not by each article's UPDATE: FTS5 writes out its pending terms at
             # every savepoint, so indexing inside each article's savepoint cost 0.1 ms more per article.
-            if feed_id is not None:
+            if feed_id is not None and shared:
+                self._index_at_commit.add(feed_id)
+            elif feed_id is not None:
                 conn.execute(_INDEX_PENDING, [feed_id])
             else:
                 self._index_waiting([item.entry_id for item in done])

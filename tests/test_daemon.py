@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import write_config
 
+from aggregator import pipeline
 from aggregator.testsite import CustomResponse, NewsSite
 
 FAST = {"interval": "2s", "min_interval": "1s", "max_interval": "1h", "adaptive": False}
@@ -121,10 +122,10 @@ def test_new_entries_arrive_while_running_and_unchanged_feeds_get_304(
     # articles can arrive within one interval of the clear, before the unchanged feed's next poll: wait for it.
     tech_requests = wait_until(lambda: site.requests_for(tech), 2 * 1.1 + 5, "a poll of the unchanged feed")
     assert tech_requests and all(r.status == 304 and r.header("if-none-match") for r in tech_requests)
-    # Recorded once the shared commit's window (0.25 s) closes.
+    # Recorded once the shared commit's window (pipeline.SHARED_COMMIT_SECONDS) closes.
     wait_until(lambda: daemon.scalar("SELECT COUNT(*) FROM polls p JOIN feeds f ON f.id = p.feed_id "
                                      "WHERE f.url = ? AND p.not_modified = 1 AND p.new_entries = 0", (tech,)) >= 1,
-               2, "the 304 poll recorded")
+               pipeline.SHARED_COMMIT_SECONDS + 2, "the 304 poll recorded")
     # Datasette serves the archive from the same process while it polls.
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/archive/entries.json?_shape=array&_size=100") as resp:
         rows = json.load(resp)
