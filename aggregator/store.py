@@ -620,9 +620,12 @@ class Archive:
         root = min([entry_id, *(r for _, r in group)])
         members = {entry_id, *(other for other, _ in group), *(r for _, r in group)} - {root}
         marks = ", ".join("?" * len(members))
+        # Only rows that change: an UPDATE rewrites the whole row, page text included, and every copy of a
+        # story syndicated N times would otherwise be rewritten at each of the N arrivals.
         conn.execute(
-            f"UPDATE entries SET duplicate_of = ? WHERE id IN ({marks}) OR duplicate_of IN ({marks})",
-            [root, *members, *members],
+            f"UPDATE entries SET duplicate_of = ? WHERE (id IN ({marks}) OR duplicate_of IN ({marks})) "
+            "AND duplicate_of IS NOT ?",
+            [root, *members, *members, root],
         )
 
     def _story_shingles(self, root: int, text: str) -> frozenset[int]:
