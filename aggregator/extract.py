@@ -337,22 +337,22 @@ class Extractor:
             self._articles = True  # say it once
             log.info("article extraction was off when the workers started: each worker now loads trafilatura and "
                      "the language model itself (restart to share them between workers)")
-        loop = asyncio.get_running_loop()
         async with self._slots:
-            await self._warm()
-            pool = self._current_pool()
-            try:
-                future = loop.run_in_executor(
-                    pool, extract_for_archive, body, url, content_type, keep_page, encoding, max_bytes
-                )
-                return await asyncio.wait_for(future, self._timeout)
-            except ExtractionError:
-                raise
-            except TimeoutError:
-                raise ExtractionError(f"extraction took longer than {self._timeout:g} s") from None
-            except BrokenProcessPool:
-                # A worker died (crash in native code or killed for memory): start a fresh pool.
-                self._replace_broken(pool)
-                raise ExtractionError("extraction worker crashed on this page") from None
-            except Exception as exc:  # trafilatura/lxml failures on hostile pages must not stop a poll
-                raise ExtractionError(f"extraction failed: {type(exc).__name__}: {exc}") from None
+            retried = False
+            while True:
+                try:
+                    return await self._run_in_pool(
+                        extract_for_archive, body, url, content_type, keep_page, encoding, max_bytes
+                    )
+                except ExtractionError:
+                    raise
+                except TimeoutError:
+                    raise ExtractionError(f"extraction took longer than {self._timeout:g} s") from None
+                except BrokenProcessPool:
+                    # A worker died (a crash in native code, killed for memory, or the pool killed for another
+                    # job that hung): the pool was replaced. Once more, so that only the page to blame fails.
+                    if retried:
+                        raise ExtractionError("extraction worker crashed on this page") from None
+                    retried = True
+                except Exception as exc:  # trafilatura/lxml failures on hostile pages must not stop a poll
+                    raise ExtractionError(f"extraction failed: {type(exc).__name__}: {exc}") from None

@@ -80,3 +80,22 @@ def test_a_feed_that_crashes_or_hangs_its_worker_fails_alone(marker: str) -> Non
     assert isinstance(results[5], FeedParseError) and str(results[5]) == expected
     assert [type(r).__name__ for i, r in enumerate(results) if i != 5] == ["ParsedFeed"] * 12
     assert after.title == "Feed 0"  # type: ignore[attr-defined]
+
+
+def test_an_article_on_a_pool_killed_for_another_job_is_extracted_all_the_same() -> None:
+    # A hung parse kills the pool; extraction jobs of other feeds running on it are retried on the new pool
+    # instead of being recorded as failed.
+    page = b"<html><body><article>" + b"<p>Ein Satz mit Inhalt, lang genug fuer einen Text.</p>" * 4000
+    page += b"</article></body></html>"
+
+    async def run() -> object:
+        async with Extractor(1) as extractor:
+            await extractor._warm()
+            job = asyncio.ensure_future(extractor.extract(page, "https://news.example/a/"))
+            await asyncio.sleep(0.1)  # the page is being extracted (it takes longer than that)
+            assert not job.done()
+            extractor._kill_pool()
+            return await job
+
+    article = asyncio.run(run())
+    assert "Ein Satz mit Inhalt" in article.full_text  # type: ignore[attr-defined]
