@@ -139,12 +139,15 @@ class Archive:
         self._shared_open = False
 
     def _index_feeds(self, feed_ids: Iterable[int]) -> None:
-        ids = sorted(feed_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        self._index_where("feed_id", sorted(feed_ids))
+
+    def _index_where(self, column: str, values: Sequence[int]) -> None:
+        """Index the waiting entries whose `column` (feed_id or id) is one of `values`: one statement per 500."""
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
             self.db.conn.execute(
                 f"UPDATE entries SET fts_pending = 0 WHERE fts_pending = {FTS_WAITING} "
-                f"AND feed_id IN ({', '.join('?' * len(chunk))})",
+                f"AND {column} IN ({', '.join('?' * len(chunk))})",
                 chunk,
             )
 
@@ -396,7 +399,7 @@ class Archive:
         changed, link the entry to its archived neighbours (both directions) and to near-duplicates."""
         with self.db.atomic():
             self._apply_article(entry_id, article, _article_values(article, final_url), page)
-            self._index_waiting([entry_id])
+            self._index_where("id", [entry_id])
 
     def store_extractions(
         self, done: Sequence[ExtractedArticle], failed: Sequence[tuple[int, str]] = (), feed_id: int | None = None
@@ -437,18 +440,8 @@ class Archive:
             elif feed_id is not None:
                 conn.execute(_INDEX_PENDING, [feed_id])
             else:
-                self._index_waiting([item.entry_id for item in done])
+                self._index_where("id", [item.entry_id for item in done])
         return unstored
-
-    def _index_waiting(self, entry_ids: Sequence[int]) -> None:
-        """Index those of the entries that wait for their page (store_entries' defer_index)."""
-        for start in range(0, len(entry_ids), 500):
-            chunk = entry_ids[start : start + 500]
-            self.db.conn.execute(
-                f"UPDATE entries SET fts_pending = 0 WHERE fts_pending = {FTS_WAITING} "
-                f"AND id IN ({', '.join('?' * len(chunk))})",
-                chunk,
-            )
 
     def index_pending(self, feed_id: int) -> int:
         """Index the feed's entries that wait for their page (after a crash, say); returns how many."""
