@@ -129,17 +129,14 @@ class Archive:
         conn = self.db.conn
         if self._index_at_commit:
             if conn.in_transaction:
-                self._index_feeds(self._index_at_commit)
+                self._index_where("feed_id", sorted(self._index_at_commit))
             else:  # committed by someone else meanwhile: index them now, in a transaction of their own
                 with self.db.atomic():
-                    self._index_feeds(self._index_at_commit)
+                    self._index_where("feed_id", sorted(self._index_at_commit))
             self._index_at_commit.clear()
         if conn.in_transaction:
             conn.execute("COMMIT")
         self._shared_open = False
-
-    def _index_feeds(self, feed_ids: Iterable[int]) -> None:
-        self._index_where("feed_id", sorted(feed_ids))
 
     def _index_where(self, column: str, values: Sequence[int]) -> None:
         """Index the waiting entries whose `column` (feed_id or id) is one of `values`: one statement per 500."""

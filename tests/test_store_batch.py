@@ -395,3 +395,25 @@ def test_articles_stored_outside_a_feed_batch_are_indexed_too(archive: Archive) 
     assert archive.search("feedtext1") == [] and archive.search("feedtext2") == []
     assert [hit["id"] for hit in archive.search("one")] == [ids["id-1"]] and len(archive.search("pagetext")) == 2
     assert archive.db.execute("SELECT COUNT(*) FROM entries WHERE fts_pending != 0").fetchone()[0] == 0
+
+
+def test_the_wal_is_checkpointed_by_a_thread_of_its_own(tmp_path: Path) -> None:
+    import time
+
+    archive = Archive(tmp_path / "archive.db")
+    try:
+        # The writer never checkpoints inside its commits: only the archive's own thread can move the log's
+        # pages into the database file.
+        assert archive.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        size_before = (tmp_path / "archive.db").stat().st_size
+        fid = feed_id(archive)
+        words = " ".join(f"word{i}" for i in range(3000))
+        archive.store_entries(fid, [entry(n, content_html=f"<p>{words} {n}</p>") for n in range(1, 40)])
+        assert (tmp_path / "archive.db-wal").stat().st_size > 500_000
+        deadline = time.monotonic() + 10
+        while (tmp_path / "archive.db").stat().st_size <= size_before + 500_000 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (tmp_path / "archive.db").stat().st_size > size_before + 500_000
+    finally:
+        archive.close()
+    assert not archive._checkpointer._thread.is_alive()  # close() ends it
