@@ -109,15 +109,17 @@ _XP_LABEL_TEXT = etree.XPath(
 _XP_LABEL_ATTR = etree.XPath(
     f"//a[@href][@title or @aria-label][{_contains_any('@title')} or {_contains_any('@aria-label')}]"
 )
-_XP_BASE = etree.XPath("//base[@href]/@href")
-_XP_GENERATOR = etree.XPath("//meta[@name='generator' or @name='Generator']/@content")
-_XP_CANONICAL = etree.XPath("//link[@href][contains(@rel, 'canonical')]/@href")
+# Plain strings (smart_strings=False): lxml's default string results keep their element, and with it the whole
+# parsed page, alive for as long as the string lives, e.g. in a cache key.
+_XP_BASE = etree.XPath("//base[@href]/@href", smart_strings=False)
+_XP_GENERATOR = etree.XPath("//meta[@name='generator' or @name='Generator']/@content", smart_strings=False)
+_XP_CANONICAL = etree.XPath("//link[@href][contains(@rel, 'canonical')]/@href", smart_strings=False)
 _XP_LINKS_BELOW = etree.XPath(".//a[@href]")
 _XP_TITLE_ELEMENTS = etree.XPath(
     ".//*[contains(@class, 'title') or contains(@class, 'Title') or self::h1 or self::h2 or self::h3"
     " or self::h4 or self::h5 or self::h6]"
 )
-_XP_DATETIME = etree.XPath(".//@datetime")
+_XP_DATETIME = etree.XPath(".//@datetime", smart_strings=False)
 
 # --------------------------------------------------------------------------------------------------
 # Labels

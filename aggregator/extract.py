@@ -196,7 +196,7 @@ def _wrap_orphan_list_items(tree: lxml.html.HtmlElement) -> None:
 
 
 def _published_from_meta(tree: lxml.html.HtmlElement) -> str | None:
-    for value in tree.xpath(_PUBLISHED_XPATH):
+    for value in tree.xpath(_PUBLISHED_XPATH, smart_strings=False):
         try:
             when = dateparser.isoparse(value.strip())
         except (ValueError, OverflowError):

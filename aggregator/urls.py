@@ -56,7 +56,14 @@ def normalize_url(url: str | None, base: str | None = None) -> str | None:
     non-ASCII, removes the fragment and click-tracking parameters; keeps other parameters in order.
     """
     # Cached: parsing the same feed again (a changed feed mostly repeats its entries) meets the same links.
-    return _normalize_url(url, base) if url else None
+    # Keys are exact str: a str subclass such as an lxml XPath result would keep its whole document alive.
+    if not url:
+        return None
+    if type(url) is not str:
+        url = str(url)
+    if base is not None and type(base) is not str:
+        base = str(base)
+    return _normalize_url(url, base)
 
 
 @lru_cache(maxsize=8192)
