@@ -101,10 +101,11 @@ class Archive:
         # A shared commit of full-text feeds dirties about 3 MiB of pages: with SQLite's default 2 MiB cache
         # they spilled to the WAL mid-transaction and were read back (30 preads per article, 11 with 8 MiB).
         self.db.execute("PRAGMA cache_size = -8192")
-        # Each article is stored in a savepoint, whose statement journal (about 170 kB an article) went to a
-        # temporary file past 64 kB: 84 write syscalls per article. In memory it is a copy.
-        self.db.execute("PRAGMA temp_store = MEMORY")
         migrate(self.db)
+        # Each article is stored in a savepoint, whose statement journal (about 170 kB an article) went to a
+        # temporary file past 64 kB: 84 write syscalls per article. In memory it is a copy. Set after the
+        # migrations, whose table-wide UPDATEs could journal a whole large archive.
+        self.db.execute("PRAGMA temp_store = MEMORY")
         # Checkpoints run in a thread of their own (see walcheckpoint), not inside this connection's commits.
         self.db.execute("PRAGMA wal_autocheckpoint = 0")
         self._checkpointer = WalCheckpointer(self.path, BUSY_TIMEOUT_MS)
