@@ -32,21 +32,20 @@ class PoolBatcher(Generic[Job, Result]):
         self,
         run_in_pool: RunInPool,
         runners: int,
-        timeout: float,
         kill_pool: Callable[[], None],
         work: BatchWork,
         failure: Callable[[Exception], Exception],
         max_batch: int,
     ) -> None:
-        """kill_pool: stops the pool's workers and starts new ones (a timed-out worker may be stuck for good,
-        and the jobs retried one by one must not queue behind it)."""
+        """run_in_pool raises TimeoutError for a job past its time; kill_pool then stops the pool's workers and
+        starts new ones (a timed-out worker may be stuck for good, and the jobs retried one by one must not
+        queue behind it)."""
         self._run_in_pool = run_in_pool
         self._kill_pool = kill_pool
         self._work = work
         self._failure = failure
         self._max_batch = max_batch
         self._max_runners = runners
-        self._timeout = timeout
         self._waiting: deque[tuple[Job, asyncio.Future[Result]]] = deque()
         self._runners: set[asyncio.Task[None]] = set()
         self._suspects = asyncio.Lock()  # held by a job retried alone after its batch failed

@@ -254,8 +254,7 @@ class Extractor:
         # timeout measures its own run, not its wait behind thousands of others.
         self._parser = ParseBatcher(self._run_in_pool, self._workers * 2, timeout, self._kill_pool)
         self._extracter: PoolBatcher[ExtractJob, tuple[Article, PackedPage | None]] = PoolBatcher(
-            self._run_in_pool, self._workers * 2, timeout, self._kill_pool, extract_batch, self._failure,
-            _PAGES_PER_JOB,
+            self._run_in_pool, self._workers * 2, self._kill_pool, extract_batch, self._failure, _PAGES_PER_JOB
         )
         self._pool: ProcessPoolExecutor | None = None
         self._jobs_on_pool = 0

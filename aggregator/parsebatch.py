@@ -47,7 +47,7 @@ class ParseBatcher(PoolBatcher[ParseJob, ParsedFeed]):
                 return FeedParseError("parser worker crashed on this feed")
             return exc
 
-        super().__init__(run_in_pool, runners, timeout, kill_pool, work, failure, MAX_BATCH)
+        super().__init__(run_in_pool, runners, kill_pool, work, failure, MAX_BATCH)
 
     async def parse(self, job: ParseJob) -> ParsedFeed:
         """parse_feed(*job) in a worker; raises what it raises, or FeedParseError for a timeout or a crash."""

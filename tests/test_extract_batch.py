@@ -69,7 +69,7 @@ def test_a_page_that_crashes_or_hangs_its_worker_fails_alone(marker: str) -> Non
 
     async def run() -> tuple[list[object], object]:
         async with Extractor(1, timeout=3) as extractor:
-            batcher = PoolBatcher(extractor._run_in_pool, 2, 3, extractor._kill_pool, crash_on_marker,
+            batcher = PoolBatcher(extractor._run_in_pool, 2, extractor._kill_pool, crash_on_marker,
                                   extractor._failure, 4)
             try:
                 results = await asyncio.gather(
