@@ -10,6 +10,7 @@ Not imported by the main process, which never extracts.
 from __future__ import annotations
 
 import gc
+import logging
 
 import py3langid
 from courlan import extract_domain
@@ -30,10 +31,21 @@ _SAMPLE_PAGE = (
     '<a href="/2024/05/20/newer/" rel="next">Next Post</a></nav></main></body></html>'
 ).encode()
 
-py3langid.classify("warm-up: loads the language model")
-define_stoplist(jt_stoplist_init())  # what trafilatura's jusText fallback builds on the first page needing it
-extract_domain(_SAMPLE_URL)  # loads tld's suffix list
-extract_article(_SAMPLE_PAGE, _SAMPLE_URL)
+
+def _warm() -> None:
+    py3langid.classify("warm-up: loads the language model")
+    define_stoplist(jt_stoplist_init())  # what trafilatura's jusText fallback builds on the first page needing it
+    extract_domain(_SAMPLE_URL)  # loads tld's suffix list
+    extract_article(_SAMPLE_PAGE, _SAMPLE_URL)
+
+
+# Only a head start: the forkserver survives an ImportError of its preload and nothing else, and every
+# extraction needs it.
+try:
+    _warm()
+except Exception:
+    logging.getLogger("aggregator.extract").warning("warming the extraction workers failed", exc_info=True)
+
 # Objects made so far live for the life of every worker: keep them out of the collector's scans, whose
 # writes to object headers would copy the shared pages into each worker.
 gc.collect()
