@@ -36,8 +36,10 @@ def test_no_parsed_page_outlives_its_extraction(site: NewsSite) -> None:
 def test_normalize_url_does_not_keep_an_xpath_result_alive() -> None:
     before = _live_documents()
     for n in range(20):
-        root = etree.fromstring(f'<html><link rel="canonical" href="/post/{n}/"/></html>')
-        (href,) = root.xpath("//link/@href")  # an lxml "smart string": it references its element
-        assert normalize_url(href, base=href.replace(f"/post/{n}/", f"http://127.0.0.1/{n}/")) is not None
-        del root, href
+        root = etree.fromstring(f'<html><base href="http://127.0.0.1/{n}/"/><link rel="canonical" href="post/"/></html>')
+        # lxml "smart strings", each referencing its element: as the URL and as the base
+        (href,) = root.xpath("//link/@href")
+        (base,) = root.xpath("//base/@href")
+        assert normalize_url(href, base=base) == f"http://127.0.0.1/{n}/post/"
+        del root, href, base
     assert _live_documents() - before <= 1
