@@ -18,6 +18,7 @@ from aggregator.config import parse_config
 from aggregator.models import ParsedEntry
 from aggregator.store import Archive
 from aggregator.web.app import SETTINGS, archive_metadata, make_datasette
+from aggregator.web.tablecounts import HIDDEN_COUNT_LIMIT
 
 ROWS = 1200
 STRONG = 5  # the first (oldest) entries carry the common word in their titles: the best matches
@@ -189,6 +190,22 @@ async def test_entries_page_runs_no_facet_queries(ds: Datasette) -> None:
     asked = await get_json(ds, "/archive/entries.json?_search=gemeinsam&_size=1&_facet=language&_facet_month=published_at")
     assert {v["value"]: v["count"] for v in asked["facet_results"]["language"]["results"]} == {"de": 600, "en": 600}
     assert sum(v["count"] for v in asked["facet_results"]["published_at"]["results"]) == ROWS
+
+
+# -- the database page's row counts ---------------------------------------------------------------------
+
+
+async def test_database_page_counts_hidden_tables_only_up_to_a_bound(ds: Datasette, archive_path: Path) -> None:
+    tables = {t["name"]: t for t in (await get_json(ds, "/archive.json?_show_hidden=1"))["tables"]}
+    # visible tables: Datasette's exact count
+    assert tables["entries"]["count"] == ROWS + 1 and not tables["entries"]["hidden"]
+    assert tables["feeds"]["count"] == 2
+    # the search index's internals: exact while small, "Many rows" past the bound (no full b-tree walk)
+    docsize = sql(archive_path, "select count(*) from entries_fts_docsize")[0][0]
+    assert docsize > HIDDEN_COUNT_LIMIT and tables["entries_fts_docsize"]["hidden"]
+    assert tables["entries_fts_docsize"]["count"] is None
+    assert tables["entries_fts_config"]["count"] == sql(archive_path, "select count(*) from entries_fts_config")[0][0]
+    assert "Many rows" in (await ds.client.get("/archive?_show_hidden=1")).text
 
 
 # -- articles per day, on the date indexes ----------------------------------------------------------------

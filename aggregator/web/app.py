@@ -15,6 +15,8 @@ from typing import Any
 from datasette.app import Datasette
 from ruamel.yaml import YAML
 
+from aggregator.web.tablecounts import ArchiveDatabase
+
 PLUGIN_NAME = "aggregator"  # the entry point's name in pyproject.toml
 SETTINGS: dict[str, Any] = {
     # A runaway query (or a search over a huge archive) must not hold a SQL thread for long.
@@ -54,4 +56,10 @@ def make_datasette(db_path: str | os.PathLike[str]) -> Datasette:
     # Mutable, never immutable: the poller keeps writing while Datasette reads (WAL). Datasette opens a
     # mutable file read-only (mode=ro) for queries and no configured query writes, so the web side cannot
     # change the archive.
-    return Datasette([str(db_path)], metadata=archive_metadata(db_path), settings=SETTINGS)
+    datasette = Datasette([str(db_path)], metadata=archive_metadata(db_path), settings=SETTINGS)
+    # The archive's database with cheap counts for the search index's tables (tablecounts.py).
+    name, default = next((n, db) for n, db in datasette.databases.items() if db.path == str(db_path))
+    route = default.route
+    datasette.remove_database(name)
+    datasette.add_database(ArchiveDatabase(datasette, path=str(db_path), is_mutable=True), name=name, route=route)
+    return datasette

@@ -209,6 +209,9 @@ DIAGNOSTIC_PAGES = {
     "table_search_counted": "/{db}/entries?_search={q}&_count=1",
     "table_latest_facets": "/{db}/entries?_sort_desc=published_at&_facet=feed_id&_facet_tags=id&_facet=language"
                            "&_facet=author&_facet_month=published_at",
+    # the pages that list the archive's tables, with their row counts (aggregator/web/tablecounts.py)
+    "index_page": "/",
+    "database_page": "/{db}",
 }
 
 
