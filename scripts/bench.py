@@ -315,6 +315,9 @@ class Bench:
             out[str(rows)] = measured
             log("  " + ", ".join(f"{page} p95 {data['p95_ms']:.0f} ms" for page, data in measured.items()
                                  if isinstance(data, dict) and "p95_ms" in data))
+            diagnosed = measured.get("diagnostics") or {}
+            log("  one click away, and as JSON: " + ", ".join(
+                f"{page} p50 {data['p50_ms']:.0f} ms" for page, data in diagnosed.items() if "p50_ms" in data))
 
     def memory(self) -> None:
         args, work = self.args, self.work

@@ -209,6 +209,11 @@ DIAGNOSTIC_PAGES = {
     "table_search_counted": "/{db}/entries?_search={q}&_count=1",
     "table_latest_facets": "/{db}/entries?_sort_desc=published_at&_facet=feed_id&_facet_tags=id&_facet=language"
                            "&_facet=author&_facet_month=published_at",
+    # the same four as JSON: the SQL and Datasette's request handling without the HTML of the rows
+    "search_json": "/{db}/search.json?q={q}&since=&until=",
+    "latest_json": "/{db}/latest.json",
+    "table_search_json": "/{db}/entries.json?_search={q}",
+    "table_latest_json": "/{db}/entries.json?_sort_desc=published_at",
     # the pages that list the archive's tables, with their row counts (aggregator/web/tablecounts.py)
     "index_page": "/",
     "database_page": "/{db}",
