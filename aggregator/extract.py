@@ -27,11 +27,11 @@ from trafilatura.meta import reset_caches
 from trafilatura.utils import load_html
 
 from aggregator.adjacent import find_adjacent
-from aggregator.batching import PoolBatcher
 from aggregator.dedupe import text_simhash
 from aggregator.models import Article, PackedPage, ParsedFeed, RawPage, pack_page
-from aggregator.parsebatch import ParseBatcher
-from aggregator.workerpool import kill_workers, new_pool, start_workers
+from aggregator.workers.batching import PoolBatcher
+from aggregator.workers.feedjobs import ParseBatcher
+from aggregator.workers.pool import kill_workers, new_pool, start_workers
 
 log = logging.getLogger("aggregator.extract")
 T = TypeVar("T")

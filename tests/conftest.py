@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.config import Config, load_config
-from aggregator.testsite import NewsSite
+from aggregator.demo.site import NewsSite
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

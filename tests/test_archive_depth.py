@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import write_config
 
+from aggregator.demo.site import NewsSite
 from aggregator.pipeline import poll_once
 from aggregator.store import Archive
-from aggregator.testsite import NewsSite
 from aggregator.web.app import make_datasette
 
 CHAIN = "stadtanzeiger-lokales"  # WordPress, German, the longest chain of the site

@@ -15,7 +15,7 @@ from pathlib import Path
 from conftest import write_config
 from datasette.app import Datasette
 
-from aggregator.testsite import NewsSite
+from aggregator.demo.site import NewsSite
 
 FEEDS = ["harbour-times-news.rss20", "newsportal-nachrichten.atom10", "dev-notes-posts.json11", "stadtanzeiger-lokales.rss10"]
 

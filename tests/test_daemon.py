@@ -20,7 +20,7 @@ import pytest
 from conftest import write_config
 
 from aggregator import pipeline
-from aggregator.testsite import CustomResponse, NewsSite
+from aggregator.demo.site import CustomResponse, NewsSite
 
 FAST = {"interval": "2s", "min_interval": "1s", "max_interval": "1h", "adaptive": False}
 

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from aggregator.cli import main
 from aggregator.demo import write_demo_config
-from aggregator.testsite import NewsSite
+from aggregator.demo.site import NewsSite
 
 
 def free_port() -> int:

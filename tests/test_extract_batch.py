@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from aggregator.batching import PoolBatcher
 from aggregator.extract import ExtractionError, Extractor, extract_article, extract_batch
+from aggregator.workers.batching import PoolBatcher
 
 
 def page(n: int) -> bytes:

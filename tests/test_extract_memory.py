@@ -7,8 +7,8 @@ import urllib.request
 
 from lxml import etree
 
+from aggregator.demo.site import NewsSite
 from aggregator.extract import extract_article
-from aggregator.testsite import NewsSite
 from aggregator.urls import normalize_url
 
 

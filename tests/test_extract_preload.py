@@ -18,7 +18,7 @@ def test_preload_builds_the_lazy_state_the_workers_share() -> None:
         import trafilatura.external
         from justext.core import define_stoplist
         assert trafilatura.external.JT_STOPLIST is None and define_stoplist.cache_info().currsize == 0
-        import aggregator.extract_preload
+        import aggregator.workers.preload
         print(len(trafilatura.external.JT_STOPLIST), define_stoplist.cache_info().currsize)
         """
     )
@@ -36,7 +36,7 @@ def test_a_failing_warm_up_is_logged_and_the_preload_still_imports() -> None:
             raise extract.ExtractionError("no article text found on the page")
 
         extract.extract_article = broken
-        import aggregator.extract_preload
+        import aggregator.workers.preload
         print("imported")
         """
     )

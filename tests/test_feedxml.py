@@ -11,10 +11,10 @@ import pytest
 import url_normalize as url_normalize_lib
 
 from aggregator import feedxml, urls
+from aggregator.demo.site.content import World
+from aggregator.demo.site.routes import BROKEN_PATHS, Router
 from aggregator.models import ParsedFeed
 from aggregator.parse import FeedParseError, _charset_param, _prepare_xml, _url, parse_feed
-from aggregator.testsite.content import World
-from aggregator.testsite.routes import BROKEN_PATHS, Router
 
 FEEDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "feeds"
 URL = "https://news.example.com/feed/"

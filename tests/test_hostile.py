@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from faultserver import FaultServer
 
-from aggregator.testsite import NewsSite
+from aggregator.demo.site import NewsSite
 
 GOOD_SITE_FEEDS = ["harbour-times-news.rss20", "newsportal-nachrichten.json11"]
 

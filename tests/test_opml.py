@@ -14,8 +14,8 @@ from lxml import etree
 from aggregator.cli import main
 from aggregator.config import load_config
 from aggregator.configedit import NewFeed, add_feeds
+from aggregator.demo.site import NewsSite
 from aggregator.opml import OPMLError, parse_opml
-from aggregator.testsite import NewsSite
 
 COMMENTED = """\
 # My feeds. Reference: README.md, "Configuration".

@@ -11,7 +11,7 @@ import pytest
 
 from aggregator.extract import Extractor
 from aggregator.parse import FeedParseError, parse_feed
-from aggregator.parsebatch import MAX_BATCH, ParseBatcher, parse_feeds
+from aggregator.workers.feedjobs import MAX_BATCH, ParseBatcher, parse_feeds
 
 
 def rss(n: int) -> bytes:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import write_config
 
+from aggregator.demo.site import CustomResponse, NewsSite
 from aggregator.pipeline import FeedReport, poll_once
 from aggregator.store import Archive
-from aggregator.testsite import CustomResponse, NewsSite
 
 # One feed per format, German and English, every theme.
 GOOD_FEEDS = [

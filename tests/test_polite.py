@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 from conftest import write_config
 
+from aggregator.demo.site import CustomResponse, NewsSite
 from aggregator.pipeline import poll_once
 from aggregator.store import Archive
-from aggregator.testsite import CustomResponse, NewsSite
 
 
 def test_robots_txt_is_respected_for_article_pages(site: NewsSite, tmp_path: Path) -> None:

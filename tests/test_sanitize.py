@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import lxml.html
 import pytest
 
+from aggregator.demo.site.content import World
+from aggregator.demo.site.routes import Router
 from aggregator.parse import FeedParseError, parse_feed
 from aggregator.sanitize import (
     _ATTRIBUTES,
@@ -19,8 +21,6 @@ from aggregator.sanitize import (
     html_to_text,
     sanitize_html,
 )
-from aggregator.testsite.content import World
-from aggregator.testsite.routes import Router
 
 BASE = "https://blog.example.com/posts/2024/hello.html"
 

@@ -19,7 +19,7 @@ import lxml.html
 import pytest
 from aiohttp import web
 
-from aggregator.testsite import FEED_FORMATS, CustomResponse, NewsSite, World
+from aggregator.demo.site import FEED_FORMATS, CustomResponse, NewsSite, World
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seed"
 SEED_HTML = SEED_DIR / "seed-page-reconstructed.html"

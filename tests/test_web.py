@@ -15,9 +15,9 @@ import pytest
 from conftest import write_config
 from datasette.app import Datasette
 
+from aggregator.demo.site import NewsSite
 from aggregator.pipeline import poll_once
 from aggregator.store import Archive
-from aggregator.testsite import NewsSite
 from aggregator.web.app import SETTINGS, make_datasette
 
 GERMAN = "newsportal-nachrichten.rss20"  # holds the seed article, with archived previous/next neighbours

@@ -15,7 +15,7 @@ import pytest
 from browser import WAIT_S, chromium_driver, require_browser, serving
 from test_web import Built, build_archive
 
-from aggregator.testsite import NewsSite
+from aggregator.demo.site import NewsSite
 
 GERMAN_WORD = "Verhandlungen"  # in the seed article "Nach Putin-Telefonat: Trump kündigt sofortige Verhandlungen ..."
 

@@ -13,9 +13,9 @@ from browser import chromium_driver, require_browser, serving
 from conftest import write_config
 from test_sanitize import XSS_VECTORS
 
+from aggregator.demo.site import CustomResponse, NewsSite
 from aggregator.pipeline import poll_once
 from aggregator.store import Archive
-from aggregator.testsite import CustomResponse, NewsSite
 
 MARKER = "XSS-MARKER"
 

@@ -1,6 +1,6 @@
 """The benchmark corpus: N feeds x M entries and their article pages, written to disk for a static server.
 
-Content comes from the project's own local news site (``aggregator.testsite``): one ``World`` per seed gives
+Content comes from the project's own local news site (``aggregator.demo.site``): one ``World`` per seed gives
 seven chains (WordPress, Ghost and Hugo markup, German and English), each chain becomes one feed in one of the
 four formats, rendered by the site's own ``Router``. A share of the article pages is replaced by real article
 pages from ``../shared/data/aeb/html_gz`` when that folder exists (read at run time, never copied into the repo),
@@ -15,8 +15,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aggregator.testsite.content import World
-from aggregator.testsite.routes import Router
+from aggregator.demo.site.content import World
+from aggregator.demo.site.routes import Router
 
 # Feed format -> file extension; the static server maps extensions to content types.
 FORMAT_EXT = {"rss20": "xml", "atom10": "atom", "json11": "json", "rss10": "rdf"}

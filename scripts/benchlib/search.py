@@ -26,9 +26,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 from aggregator.config import parse_config
+from aggregator.demo.site.content import World
 from aggregator.models import ParsedEntry
 from aggregator.store import Archive
-from aggregator.testsite.content import World
 
 FEED_ENTRIES = 1000  # archived entries per synthetic feed
 BATCH = 250  # entries per store_entries call (one feed's new entries of one poll, as the pipeline does)

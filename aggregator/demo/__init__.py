@@ -1,6 +1,6 @@
 """`aggregator demo`: the local news site, a config for it, and the daemon with Datasette, in one process.
 
-Offline and self-contained: the site (`aggregator.testsite.NewsSite`) is served on 127.0.0.1, its OPML
+Offline and self-contained: the site (`aggregator.demo.site.NewsSite`) is served on 127.0.0.1, its OPML
 file is imported into a temporary config (one feed per article chain, in the format the OPML lists), and
 the daemon archives it with short intervals so that a newcomer sees a live, growing archive within a
 minute. Everything temporary is removed when it stops.
@@ -23,8 +23,8 @@ from pathlib import Path
 
 from aggregator.config import Config, load_config
 from aggregator.configedit import add_feeds
+from aggregator.demo.site import NewsSite
 from aggregator.opml import parse_opml
-from aggregator.testsite import NewsSite
 
 log = logging.getLogger("aggregator.demo")
 

@@ -1,4 +1,4 @@
-"""Serve the test site by hand: ``python -m aggregator.testsite [--port N] [--seed N]``."""
+"""Serve the test site by hand: ``python -m aggregator.demo.site [--port N] [--seed N]``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from .server import NewsSite
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m aggregator.testsite", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m aggregator.demo.site", description=__doc__)
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--seed", type=int, default=1, help="content seed (default: 1)")
     parser.add_argument("--window", type=int, default=10, help="entries per feed (default: 10)")

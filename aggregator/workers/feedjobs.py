@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 
-from aggregator.batching import BatchWork, PoolBatcher, RunInPool
 from aggregator.models import ParsedFeed
 from aggregator.parse import FeedParseError, parse_feed
+from aggregator.workers.batching import BatchWork, PoolBatcher, RunInPool
 
 MAX_BATCH = 8
 ParseJob = tuple[bytes, str, str | None, str | None]  # parse_feed's arguments
