@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from aggregator import __version__
-from aggregator.config import DEFAULT_DB_PATH, Config, ConfigError, load_config, resolve_config_path
+from aggregator.config import DEFAULT_DB_PATH, Config, ConfigError, feed_settings, load_config, resolve_config_path
 
 EXIT_FEED_ERRORS = 1
 EXIT_USAGE = 2
@@ -400,7 +400,7 @@ def _found_label(feed: Any) -> str:
 def _select_feed_ids(archive: Any, config: Config, feed_urls: tuple[str, ...]) -> list[int]:
     from aggregator.urls import normalize_url
 
-    ids = archive.sync_feeds(config)
+    ids = archive.sync_feeds(feed_settings(config))
     if not feed_urls:
         return list(ids.values())
     wanted = {normalize_url(u) for u in feed_urls}

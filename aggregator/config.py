@@ -17,6 +17,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from aggregator.models import FeedSettings
 from aggregator.urls import normalize_url
 
 DEFAULT_CONFIG_PATH = Path("config/feeds.yaml")
@@ -99,6 +100,10 @@ class Settings(BaseModel):
     extract_workers: int | None = Field(default=None, ge=1, le=64)  # None: one per CPU core
     extract_retries: int = Field(default=3, ge=0, le=100)  # later polls retry a failed extraction
     backfill_pages: int = Field(default=10, ge=1, le=10000)  # per feed and round of background backfill
+    # Each article page is fetched once more this long after it was first extracted: the newest post's page
+    # gains its Next link later, and pages get corrected. None: never.
+    refetch_after: Duration | None = 6 * 3600.0
+    gap_pages: int = Field(default=50, ge=1, le=10000)  # most posts fetched to fill one gap, per method
     user_agent: str | None = None
     keep_pages: bool = True  # keep each fetched article page, gzip-compressed, for `aggregator reextract`
     page_retention: Duration | None = None  # drop kept pages older than this; None keeps them forever
@@ -279,3 +284,19 @@ def _item_line(seq: Any, index: int) -> int:
         return seq.lc.item(index)[0] + 1
     except (AttributeError, KeyError, TypeError):
         return 1
+
+
+def feed_settings(config: Config) -> list[FeedSettings]:
+    """The configured feeds as the store keeps them."""
+    return [
+        FeedSettings(
+            url=feed.url,
+            title=feed.title,
+            tags=tuple(feed.tags),
+            interval_seconds=int(config.feed_interval(feed)),
+            full_text=config.feed_full_text(feed),
+            active=feed.enabled,
+            backfill=feed.backfill,
+        )
+        for feed in config.feeds
+    ]

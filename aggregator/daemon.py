@@ -22,7 +22,7 @@ import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from aggregator.backfill import Backfiller
-from aggregator.config import Config, ConfigError, FeedConfig, load_config
+from aggregator.config import Config, ConfigError, FeedConfig, feed_settings, load_config
 from aggregator.extract import Extractor
 from aggregator.fetch import Fetcher
 from aggregator.pipeline import Poller
@@ -228,7 +228,7 @@ class Daemon:
         self._poller.config = config
         if self._backfiller is not None:
             self._backfiller.config = config
-        self._poller.feed_ids = self.archive.sync_feeds(config)
+        self._poller.feed_ids = self.archive.sync_feeds(feed_settings(config))
         self._spread_new_feeds()
         after = {f.url for f in config.feeds}
         log.info(

@@ -116,3 +116,16 @@ def pack_page(page: RawPage, sent_gzip: bytes | None = None) -> PackedPage:
     same body, is kept as it is instead of compressing again."""
     body_gz = sent_gzip if sent_gzip is not None else gzip.compress(page.body, compresslevel=PAGE_GZIP_LEVEL, mtime=0)
     return PackedPage(page.url, page.content_type, len(page.body), hashlib.sha256(page.body).hexdigest(), body_gz)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSettings:
+    """A configured feed as the store keeps it (the config model stays outside the store)."""
+
+    url: str
+    title: str | None
+    tags: tuple[str, ...]
+    interval_seconds: int
+    full_text: bool
+    active: bool
+    backfill: bool

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from aggregator.config import Config, FeedConfig
+from aggregator.config import Config, FeedConfig, feed_settings
 from aggregator.extract import ExtractionError, Extractor, is_html
 from aggregator.fetch import PAGE_ACCEPT, Fetcher, FetchResult
 from aggregator.models import ParsedFeed
@@ -55,7 +55,7 @@ class Poller:
         self.archive = archive
         self.fetcher = fetcher
         self.extractor = extractor
-        self.feed_ids = archive.sync_feeds(config)
+        self.feed_ids = archive.sync_feeds(feed_settings(config))
         self.robots = RobotsCache(fetcher)
         self.pacer = HostPacer(config.settings.article_delay)
         # Article pages fetched but not yet extracted, at most. Fetching outpaces extraction, so without a

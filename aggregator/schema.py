@@ -265,11 +265,44 @@ END"""
     )
 
 
+def _create_v5(db: sqlite_utils.Database) -> None:
+    # A gap: posts that left the feed window between two polls (or a new post whose previous post is unknown).
+    db["gaps"].create(
+        {
+            "id": int, "feed_id": int, "detected_at": str, "reason": str,
+            "newest_known_id": int, "newest_known_url": str, "oldest_seen_id": int, "oldest_seen_url": str,
+            "state": str, "attempts": int, "filled_at": str, "filled_by": str, "recovered": int, "note": str,
+        },
+        pk="id",
+        not_null={"feed_id", "detected_at", "state"},
+        defaults={"state": "open", "attempts": 0, "recovered": 0},
+        foreign_keys=[("feed_id", "feeds", "id")],
+    )
+    db["gaps"].create_index(["feed_id", "state"])
+    # Two posts claiming one neighbour, or a link against the dates: kept here, not silently overwritten.
+    db["link_conflicts"].create(
+        {"id": int, "entry_id": int, "direction": str, "kept_id": int, "rejected_id": int, "reason": str,
+         "detected_at": str},
+        pk="id",
+        foreign_keys=[("entry_id", "entries", "id")],
+    )
+    db["link_conflicts"].create_index(["entry_id"])
+    # How an entry reached the archive when not through its feed's current window: feed-page, previous-link,
+    # sitemap (gap filling) or backfill.
+    db.execute("ALTER TABLE entries ADD COLUMN found_via TEXT")
+    db.execute("UPDATE entries SET found_via = 'backfill' WHERE backfilled = 1")
+    db.execute("ALTER TABLE entries ADD COLUMN refetched_at TEXT")
+    for column, kind in (("window_size", "INTEGER"), ("generator", "TEXT"), ("next_page_url", "TEXT"),
+                         ("prev_archive_url", "TEXT")):
+        db.execute(f"ALTER TABLE feeds ADD COLUMN {column} {kind}")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "feeds, entries, tags, enclosures, polls, FTS5 over entries", _create_v1),
     (2, "raw pages, entry revisions, near-duplicates, backfill", _create_v2),
     (3, "link and duplicate indexes of entries leave NULLs out", _create_v3),
     (4, "entries of full-text feeds indexed once, with their page's text", _create_v4),
+    (5, "gaps, link conflicts, how entries were found, refetches, feed paging", _create_v5),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.config import parse_config
+from aggregator.config import feed_settings, parse_config
 from aggregator.models import AdjacentLinks, Article, Enclosure, ParsedEntry
 from aggregator.schema import SCHEMA_VERSION
 from aggregator.store import Archive
@@ -22,7 +22,7 @@ def archive(tmp_path: Path):
 
 def feed_id(archive: Archive, url: str = "https://news.example/feed") -> int:
     config = parse_config(f"feeds:\n  - {url}\n", Path("feeds.yaml"))
-    return archive.sync_feeds(config)[url]
+    return archive.sync_feeds(feed_settings(config))[url]
 
 
 def entry(n: int, **changes: object) -> ParsedEntry:

@@ -13,6 +13,7 @@ import pytest
 from test_store import article, entry, feed_id
 
 from aggregator import dedupe
+from aggregator.config import feed_settings
 from aggregator.extract import Extractor
 from aggregator.models import Article, PackedPage, RawPage, pack_page
 from aggregator.store import Archive, ExtractedArticle
@@ -303,10 +304,10 @@ def test_entries_left_waiting_are_indexed_when_their_feed_stops_extracting(archi
     ids = entry_ids(archive)
     assert indexed(archive) == {ids["id-2"]}  # no page to wait for: indexed at once
     # Still a full-text feed: it stays waiting (the next poll extracts it)...
-    archive.sync_feeds(parse_config(f"feeds:\n  - {url}\n", Path("feeds.yaml")))
+    archive.sync_feeds(feed_settings(parse_config(f"feeds:\n  - {url}\n", Path("feeds.yaml"))))
     assert indexed(archive) == {ids["id-2"]}
     # ...but once the feed no longer extracts pages, nothing would: it is indexed as it is.
-    archive.sync_feeds(parse_config(f"feeds:\n  - url: {url}\n    full_text: false\n", Path("feeds.yaml")))
+    archive.sync_feeds(feed_settings(parse_config(f"feeds:\n  - url: {url}\n    full_text: false\n", Path("feeds.yaml"))))
     assert indexed(archive) == set(ids.values())
     assert [hit["id"] for hit in archive.search('"Content of post 1"')] == [ids["id-1"]]
 

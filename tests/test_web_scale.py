@@ -14,7 +14,7 @@ import pytest
 from datasette.app import Datasette
 from test_web import get_json, sql
 
-from aggregator.config import parse_config
+from aggregator.config import feed_settings, parse_config
 from aggregator.models import ParsedEntry
 from aggregator.store import Archive
 from aggregator.web.app import SETTINGS, archive_metadata, make_datasette
@@ -48,7 +48,7 @@ def archive_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
                           "  - http://127.0.0.1:9/b.xml\n", path.with_suffix(".yaml"))
     archive = Archive(path)
     try:
-        feeds = list(archive.sync_feeds(config).values())
+        feeds = list(archive.sync_feeds(feed_settings(config)).values())
         for start in range(0, ROWS, 200):
             archive.store_entries(feeds[start // 200 % 2], [entry(i) for i in range(start, min(ROWS, start + 200))])
         # one entry without a date: counted by the day it was first seen

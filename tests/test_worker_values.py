@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aggregator.config import parse_config
+from aggregator.config import feed_settings, parse_config
 from aggregator.models import ParsedEntry, entry_hash
 from aggregator.parse import parse_feed
 from aggregator.store import Archive
@@ -31,7 +31,7 @@ def test_store_uses_the_carried_values_and_computes_missing_ones(tmp_path: Path)
     archive = Archive(tmp_path / "archive.db")
     try:
         url = "https://news.example/feed"
-        feed_id = archive.sync_feeds(parse_config(f"feeds:\n  - {url}\n", Path("feeds.yaml")))[url]
+        feed_id = archive.sync_feeds(feed_settings(parse_config(f"feeds:\n  - {url}\n", Path("feeds.yaml"))))[url]
         parsed = parse_feed(FEED, url, "application/rss+xml").entries
         carried = ParsedEntry(guid="c", url="https://news.example/c", title="C", summary="<p>x y</p>",
                               summary_text="x y", content_hash="f" * 64, word_count=2)

@@ -25,13 +25,13 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
 
-    from aggregator.config import load_config
+    from aggregator.config import feed_settings, load_config
     from aggregator.pipeline import poll_once
     from aggregator.store import Archive
 
     config = load_config(args.config)
     archive = Archive(args.db)
-    archive.sync_feeds(config)
+    archive.sync_feeds(feed_settings(config))
     profiler = cProfile.Profile() if args.profile else None
     started = time.perf_counter()
     cpu_started = time.process_time()

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from aggregator.config import parse_config
+from aggregator.config import feed_settings, parse_config
 from aggregator.demo.site.content import World
 from aggregator.models import ParsedEntry
 from aggregator.store import Archive
@@ -90,7 +90,7 @@ def build(path: Path, rows: int, pool: TextPool) -> dict[str, float]:
     config = parse_config(config_text, path.with_suffix(".yaml"))
     started = time.perf_counter()
     archive = Archive(path)
-    feed_ids = list(archive.sync_feeds(config).values())
+    feed_ids = list(archive.sync_feeds(feed_settings(config)).values())
     end = datetime(2026, 6, 1, tzinfo=UTC)
     span = 5 * 365 * 86400
     rng = random.Random(11)

@@ -1,0 +1,98 @@
+"""The archive's connection: tuning, migrations, and the shared transaction that several writes join."""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import sqlite_utils
+
+from aggregator.clock import Clock, SystemClock
+from aggregator.schema import migrate
+from aggregator.walcheckpoint import WalCheckpointer
+
+BUSY_TIMEOUT_MS = 15000
+# entries.fts_pending = 1: a new entry not yet in the full-text index. With full text it waits for its article
+# page (indexed with the page's text, at the latest at the end of its feed's poll); without, for the end of the
+# transaction that inserts it (store_entries), so it is never committed waiting. sync_feeds() indexes those that
+# a killed poll left waiting in feeds that no longer extract.
+FTS_WAITING = 1
+INDEX_PENDING = f"UPDATE entries SET fts_pending = 0 WHERE feed_id = ? AND fts_pending = {FTS_WAITING}"
+
+
+class Connection:
+    """The database and the state every part of the store shares; one instance per process."""
+
+    def __init__(self, path: str | os.PathLike[str], clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or SystemClock()
+        self.path = str(path)
+        self.db = sqlite_utils.Database(self.path)
+        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.enable_wal()
+        # WAL makes NORMAL durable against crashes of this process; only power loss can lose the tail.
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        # A shared commit of full-text feeds dirties about 3 MiB of pages: with SQLite's default 2 MiB cache
+        # they spilled to the WAL mid-transaction and were read back (30 preads per article, 11 with 8 MiB).
+        self.db.execute("PRAGMA cache_size = -8192")
+        migrate(self.db)
+        # Each article is stored in a savepoint, whose statement journal (about 170 kB an article) went to a
+        # temporary file past 64 kB: 84 write syscalls per article. In memory it is a copy. Set after the
+        # migrations, whose table-wide UPDATEs could journal a whole large archive.
+        self.db.execute("PRAGMA temp_store = MEMORY")
+        # Checkpoints run in a thread of their own (see walcheckpoint), not inside this connection's commits.
+        self.db.execute("PRAGMA wal_autocheckpoint = 0")
+        self._checkpointer = WalCheckpointer(self.path, BUSY_TIMEOUT_MS)
+        self._tag_ids: dict[str, int] = {}  # tag name -> id; tags are never deleted, so this stays true
+        # story root id -> (hash of its text, its shingles): a story syndicated N times is shingled once
+        self._shingles: OrderedDict[int, tuple[int, frozenset[int]]] = OrderedDict()
+        self._shared_open = False
+        # Feeds whose new entries (feeds without full text) or extracted articles wait for the shared commit to be
+        # indexed, all at once.
+        self._index_at_commit: set[int] = set()
+
+    def close(self) -> None:
+        self.commit_shared()
+        self._checkpointer.close()
+        self.db.close()
+
+    def begin_shared(self) -> None:
+        """Open a transaction that the next writes share (each still in a savepoint of its own) until
+        commit_shared(): one commit for several feeds instead of one each. A commit costs about 1 ms
+        (mostly FTS5 writing its in-memory segment), as much as storing ten entries."""
+        if not self.db.conn.in_transaction:
+            self.db.conn.execute("BEGIN")
+        self._shared_open = True
+
+    def commit_shared(self) -> None:
+        """Index the entries that wait for it and commit the shared transaction, if one is open. Never called
+        inside a write: they do not await."""
+        conn = self.db.conn
+        if self._index_at_commit:
+            if conn.in_transaction:
+                self._index_where("feed_id", sorted(self._index_at_commit))
+            else:  # committed by someone else meanwhile: index them now, in a transaction of their own
+                with self.db.atomic():
+                    self._index_where("feed_id", sorted(self._index_at_commit))
+            self._index_at_commit.clear()
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+        self._shared_open = False
+
+    def _index_where(self, column: str, values: Sequence[int]) -> None:
+        """Index the waiting entries whose `column` (feed_id or id) is one of `values`: one statement per 500."""
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            self.db.conn.execute(
+                f"UPDATE entries SET fts_pending = 0 WHERE fts_pending = {FTS_WAITING} "
+                f"AND {column} IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+
+    def now(self) -> str:
+        """The clock's time as stored: ISO 8601 UTC to the second."""
+        return self.clock.stamp()
+
+    def count(self, table: str) -> int:
+        return self.db[table].count

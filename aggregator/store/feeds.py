@@ -1,0 +1,169 @@
+"""Feeds: their configured settings, poll state and health."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+from aggregator.models import ParsedFeed
+from aggregator.store.connection import Connection
+from aggregator.store.records import FeedSettings, FeedState, PollRecord
+
+
+class FeedStore(Connection):
+    """The feeds table."""
+
+    def sync_feeds(self, feeds: Sequence[FeedSettings]) -> dict[str, int]:
+        """Make sure every configured feed has a row; returns config URL -> feed id.
+
+        A feed is recognised by the URL in the config even after a permanent redirect moved it.
+        """
+        ids: dict[str, int] = {}
+        now = self.now()
+        # A reload's changes are visible at once, not with the polls' next shared commit (up to a second later).
+        self.commit_shared()
+        with self.db.atomic():
+            for feed in feeds:
+                row = self.db.execute(
+                    "SELECT id FROM feeds WHERE config_url = ? OR url = ? ORDER BY config_url = ? DESC LIMIT 1",
+                    [feed.url, feed.url, feed.url],
+                ).fetchone()
+                values = {
+                    "config_url": feed.url,
+                    "config_title": feed.title,
+                    "tags": json.dumps(list(feed.tags)),
+                    "interval_seconds": feed.interval_seconds,
+                    "full_text": int(feed.full_text),
+                    "active": int(feed.active),
+                    "backfill": int(feed.backfill),
+                }
+                if row is None:
+                    self.db["feeds"].insert({"url": feed.url, "added_at": now, **values})
+                    ids[feed.url] = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
+                else:
+                    self._update_feed(row[0], values)
+                    ids[feed.url] = row[0]
+            # Feeds removed from the config keep their archive but are no longer polled.
+            placeholders = ", ".join("?" * len(ids))
+            self.db.execute(f"UPDATE feeds SET active = 0 WHERE id NOT IN ({placeholders})", list(ids.values()))
+            # Entries left waiting for their page (a poll killed half-way) by feeds that will not extract it.
+            self.db.execute(
+                "UPDATE entries SET fts_pending = 0 WHERE fts_pending = 1 "
+                "AND feed_id IN (SELECT id FROM feeds WHERE active = 0 OR full_text = 0)"
+            )
+        return ids
+
+    def due_feeds(self, feed_ids: Iterable[int], now: str) -> list[int]:
+        """Feeds among `feed_ids` whose next poll time has come (never-polled ones included)."""
+        ids = list(feed_ids)
+        if not ids:
+            return []
+        placeholders = ", ".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT id FROM feeds WHERE id IN ({placeholders}) AND active = 1 AND stopped_at IS NULL "
+            "AND (next_poll_at IS NULL OR next_poll_at <= ?) ORDER BY next_poll_at",
+            [*ids, now],
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def stopped_feeds(self) -> dict[str, str]:
+        """config URL -> reason, for feeds the daemon no longer polls (410 Gone)."""
+        rows = self.db.execute("SELECT config_url, stopped_reason FROM feeds WHERE stopped_at IS NOT NULL")
+        return {row[0]: row[1] for row in rows.fetchall()}
+
+    def set_next_poll(self, feed_id: int, when: str) -> None:
+        with self.db.atomic():
+            self.db.execute("UPDATE feeds SET next_poll_at = ? WHERE id = ?", [when, feed_id])
+
+    def recent_publish_times(self, feed_id: int, limit: int = 30) -> list[str]:
+        """Publication (else first-seen) times of the feed's newest entries, newest first."""
+        rows = self.db.execute(
+            "SELECT COALESCE(published_at, first_seen_at) AS t FROM entries WHERE feed_id = ? "
+            "ORDER BY t DESC LIMIT ?",
+            [feed_id, limit],
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def feed_state(self, feed_id: int) -> FeedState:
+        row = self.db.execute(
+            "SELECT id, url, etag, last_modified, body_sha256, full_text, error_count, last_polled_at, "
+            "ttl_seconds, update_period_seconds FROM feeds WHERE id = ?",
+            [feed_id],
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"no feed with id {feed_id}")
+        return FeedState(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6] or 0, row[7], row[8], row[9])
+
+    def record_poll(
+        self,
+        poll: PollRecord,
+        *,
+        parsed: ParsedFeed | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        body_sha256: str | None = None,
+        next_poll_at: str | None = None,
+    ) -> None:
+        """Log one fetch of a feed in `polls` and update the feed's health columns."""
+        feed_values: dict[str, object] = {
+            "last_polled_at": poll.started_at,
+            "last_status": poll.http_status,
+            "last_error": poll.error,
+        }
+        if next_poll_at is not None:
+            feed_values["next_poll_at"] = next_poll_at
+        if poll.http_status == 410:
+            feed_values["stopped_at"] = poll.started_at
+            feed_values["stopped_reason"] = "HTTP 410 Gone: the publisher removed this feed; polling stopped"
+        if poll.error is None:
+            feed_values["error_count"] = 0
+            feed_values["last_success_at"] = poll.started_at
+            feed_values["stopped_at"] = None
+            feed_values["stopped_reason"] = None
+            if not poll.not_modified:
+                feed_values["etag"] = etag
+                feed_values["last_modified"] = last_modified
+                feed_values["body_sha256"] = body_sha256
+        if poll.new_entries:
+            feed_values["last_new_entry_at"] = poll.started_at
+        if poll.permanent_redirect and not self.db.execute(
+            "SELECT 1 FROM feeds WHERE url = ? AND id != ?", [poll.permanent_redirect, poll.feed_id]
+        ).fetchone():
+            # Moved for good: poll the new address from now on (config_url still names this feed).
+            # When the target is already a feed of its own, both rows stay as they are.
+            feed_values["url"] = poll.permanent_redirect
+        if parsed is not None:
+            feed_values.update(
+                {
+                    "title": parsed.title,
+                    "site_url": parsed.site_url,
+                    "format": parsed.format,
+                    "language": parsed.language,
+                    "ttl_seconds": parsed.ttl_seconds,
+                    "update_period_seconds": parsed.update_period_seconds,
+                    "parse_warning": parsed.warning,
+                    "window_size": len(parsed.entries),
+                }
+            )
+        with self.db.atomic():
+            if poll.error is not None and not poll.throttled:
+                self.db.execute(
+                    "UPDATE feeds SET error_count = COALESCE(error_count, 0) + 1 WHERE id = ?", [poll.feed_id]
+                )
+            self._update_feed(poll.feed_id, feed_values)
+            self.db.conn.execute(
+                "INSERT INTO polls (feed_id, started_at, duration_ms, http_status, bytes, not_modified, new_entries, "
+                "updated_entries, extracted, final_url, error, warning) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [poll.feed_id, poll.started_at, poll.duration_ms, poll.http_status, poll.bytes, int(poll.not_modified),
+                 poll.new_entries, poll.updated_entries, poll.extracted, poll.final_url, poll.error,
+                 parsed.warning if parsed is not None else None],
+            )
+
+    def _update_feed(self, feed_id: int, values: dict[str, object]) -> None:
+        # Column names come from this module only, never from input.
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        self.db.conn.execute(f"UPDATE feeds SET {assignments} WHERE id = ?", [*values.values(), feed_id])
+
+    def backfill_feed_ids(self) -> list[int]:
+        rows = self.db.execute("SELECT id FROM feeds WHERE backfill = 1 AND active = 1 AND stopped_at IS NULL")
+        return [row[0] for row in rows.fetchall()]
