@@ -10,13 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from aggregator.articles import ArticleFetcher, FetchedArticle
 from aggregator.config import Config
-from aggregator.extract import ExtractionError, Extractor
-from aggregator.fetch import PAGE_ACCEPT, Fetcher
-from aggregator.pipeline import page_problem
-from aggregator.polite import HostPacer, RobotsCache
 from aggregator.store import Archive
-from aggregator.urls import normalize_url
 
 
 @dataclass(slots=True)
@@ -28,13 +24,10 @@ class BackfillReport:
 
 
 class Backfiller:
-    def __init__(self, config: Config, archive: Archive, fetcher: Fetcher, extractor: Extractor) -> None:
+    def __init__(self, config: Config, archive: Archive, articles: ArticleFetcher) -> None:
         self.config = config
         self.archive = archive
-        self.fetcher = fetcher
-        self.extractor = extractor
-        self.robots = RobotsCache(fetcher)
-        self.pacer = HostPacer(config.settings.article_delay)
+        self.articles = articles
 
     async def backfill_feed(
         self, feed_id: int, max_pages: int, on_page: Callable[[str, bool], None] | None = None
@@ -47,46 +40,13 @@ class Backfiller:
                 report.reached_start = True
                 break
             _entry_id, url = frontier
-            error = await self._archive_one(feed_id, url)
-            if error is None:
+            result = await self.articles.fetch(url)
+            if isinstance(result, FetchedArticle):
+                self.archive.add_found_entry(feed_id, result.final_url, result.article, result.page, "backfill")
                 report.added += 1
             else:
                 report.failed += 1
-                self.archive.record_backfill_failure(feed_id, url, error)
+                self.archive.record_backfill_failure(feed_id, url, result)
             if on_page is not None:
-                on_page(url, error is None)
+                on_page(url, isinstance(result, FetchedArticle))
         return report
-
-    async def _archive_one(self, feed_id: int, url: str) -> str | None:
-        settings = self.config.settings
-        if settings.respect_robots and not await self.robots.allowed(url):
-            return "disallowed by the site's robots.txt"
-        await self.pacer.wait(url)
-        page = await self.fetcher.fetch(url, accept=PAGE_ACCEPT, max_bytes=settings.max_page_bytes)
-        problem = page_problem(page)
-        if problem is not None:
-            return problem
-        final_url = normalize_url(page.url) or url
-        try:
-            article, packed = await self.extractor.extract_page(
-                page.body or b"", page.url, page.headers.get("content-type"), settings.keep_pages
-            )
-        except ExtractionError as exc:
-            return str(exc)
-        if packed is not None:
-            packed.url = final_url
-        self.archive.add_backfilled_entry(feed_id, final_url, article, packed)
-        return None
-
-
-async def backfill(
-    config: Config,
-    archive: Archive,
-    feed_ids: list[int],
-    max_pages: int,
-    on_page: Callable[[str, bool], None] | None = None,
-) -> list[BackfillReport]:
-    """Backfill the given feeds one after another (their pages are usually on one host: be polite)."""
-    async with Fetcher(config.settings) as fetcher, Extractor(config.settings.extract_workers) as extractor:
-        backfiller = Backfiller(config, archive, fetcher, extractor)
-        return [await backfiller.backfill_feed(feed_id, max_pages, on_page) for feed_id in feed_ids]

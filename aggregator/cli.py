@@ -415,20 +415,32 @@ def _select_feed_ids(archive: Any, config: Config, feed_urls: tuple[str, ...]) -
 @common_options
 @click.option("--feed", "feed_urls", multiple=True, metavar="URL", help="Backfill only this feed (repeatable).")
 @click.option("--max-pages", default=100, show_default=True, type=click.IntRange(1), help="Older posts per feed.")
-def backfill(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], max_pages: int) -> None:
-    """Archive older posts by following previous-post links past the feed window.
+@click.option(
+    "--via", "via", multiple=True, type=click.Choice(["links", "feed", "sitemap"]), default=("links",),
+    show_default=True,
+    help="Where older posts come from: the pages' previous-post links, the feed's older pages (RFC 5005, "
+    "WordPress ?paged=N), the site's sitemaps. Repeatable; tried in the order given.",
+)
+def backfill(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], max_pages: int,
+             via: tuple[str, ...]) -> None:
+    """Archive older posts than the feed window holds.
 
     Resumable: run it again after an interruption and it continues from the oldest archived post.
     """
-    from aggregator.backfill import backfill as run_backfill
+    from aggregator.api import Aggregator
     from aggregator.store import Archive
 
     config = read_config(config_path)
     archive = Archive(db_path)
     try:
         feed_ids = _select_feed_ids(archive, config, feed_urls)
+
+        async def run() -> list[Any]:
+            async with Aggregator(config, archive, articles=True) as aggregator:
+                return await aggregator.backfill(feed_ids, max_pages, lambda _u, _ok: bar.update(1), via=via)
+
         with click.progressbar(length=len(feed_ids) * max_pages, label="Backfilling", file=sys.stderr) as bar:
-            reports = asyncio.run(run_backfill(config, archive, feed_ids, max_pages, lambda _u, _ok: bar.update(1)))
+            reports = asyncio.run(run())
     finally:
         archive.close()
     for report in reports:

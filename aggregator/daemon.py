@@ -21,13 +21,11 @@ from pathlib import Path
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from aggregator.backfill import Backfiller
-from aggregator.config import Config, ConfigError, FeedConfig, feed_settings, load_config
-from aggregator.extract import Extractor
-from aggregator.fetch import Fetcher
-from aggregator.pipeline import Poller
+from aggregator.api import Aggregator
+from aggregator.clock import Clock
+from aggregator.config import Config, ConfigError, FeedConfig, load_config
 from aggregator.schedule import at
-from aggregator.store import Archive, utcnow
+from aggregator.store import Archive
 
 log = logging.getLogger("aggregator.daemon")
 
@@ -63,16 +61,17 @@ def _file_digest(path: Path) -> str | None:
 
 
 class Daemon:
-    def __init__(self, config: Config, db_path: Path, serve: ServeOptions | None = None) -> None:
+    def __init__(self, config: Config, db_path: Path, serve: ServeOptions | None = None,
+                 clock: Clock | None = None) -> None:
         self.config = config
         self.db_path = db_path
         self.serve = serve
-        self.archive = Archive(db_path)
+        self.archive = Archive(db_path, clock=clock)
+        self.clock = self.archive.clock
         self._stop = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._config_digest = _file_digest(config.path)
-        self._poller: Poller | None = None
-        self._backfiller: Backfiller | None = None
+        self.aggregator: Aggregator | None = None
         self._backfill_task: asyncio.Task[None] | None = None
         self._semaphore = asyncio.Semaphore(config.settings.concurrency)
 
@@ -89,11 +88,8 @@ class Daemon:
         server_task: asyncio.Task[None] | None = None
         server: _Server | None = None
         try:
-            async with Fetcher(self.config.settings) as fetcher, Extractor(
-                self.config.settings.extract_workers, articles=self.config.extracts_articles()
-            ) as extractor:
-                self._poller = Poller(self.config, self.archive, fetcher, extractor)
-                self._backfiller = Backfiller(self.config, self.archive, fetcher, extractor)
+            async with Aggregator(self.config, self.archive) as aggregator:
+                self.aggregator = aggregator
                 self._spread_new_feeds()
                 scheduler = AsyncIOScheduler(timezone=UTC)
                 scheduler.add_job(
@@ -140,23 +136,42 @@ class Daemon:
         return server, asyncio.create_task(server.serve(), name="datasette")
 
     def _spread_new_feeds(self) -> None:
-        assert self._poller is not None
+        assert self.aggregator is not None
         fresh = [
             feed_id
-            for feed_id in self.archive.due_feeds(self._poller.feed_ids.values(), utcnow())
+            for feed_id in self.archive.due_feeds(self.aggregator.feed_ids.values(), self.archive.now())
             if self.archive.feed_state(feed_id).last_polled_at is None
         ]
         window = min(START_SPREAD_MAX_S, START_SPREAD_PER_FEED_S * len(fresh))
         for feed_id in fresh:
-            self.archive.set_next_poll(feed_id, at(random.uniform(0, window)))
+            self.archive.set_next_poll(feed_id, at(random.uniform(0, window), self.clock.now()))
+
+    async def start(self) -> Aggregator:
+        """Open the pipeline without the scheduler or the server, for a caller that drives time itself (step)."""
+        aggregator = Aggregator(self.config, self.archive)
+        self.aggregator = await aggregator.__aenter__()
+        return aggregator
+
+    async def step(self) -> int:
+        """Start every due feed's poll and wait for them all (with their gap filling); returns how many ran."""
+        before = set(self._in_flight.values())
+        await self.dispatch()
+        started = [task for task in self._in_flight.values() if task not in before]
+        await asyncio.gather(*self._in_flight.values())
+        return len(started)
+
+    def next_due(self) -> str | None:
+        """When the next feed is due (ISO UTC), or None."""
+        assert self.aggregator is not None
+        return self.archive.next_poll_time(self.aggregator.feed_ids.values())
 
     async def dispatch(self) -> None:
         """Start a poll for every due feed that is not already being polled."""
-        if self._stop.is_set() or self._poller is None:
+        if self._stop.is_set() or self.aggregator is None:
             return
-        poller = self._poller
-        by_id = {poller.feed_ids[f.url]: f for f in self.config.feeds if f.enabled}
-        for feed_id in self.archive.due_feeds(by_id, utcnow()):
+        ids = self.aggregator.feed_ids
+        by_id = {ids[f.url]: f for f in self.config.feeds if f.enabled and f.url in ids}
+        for feed_id in self.archive.due_feeds(by_id, self.archive.now()):
             if feed_id in self._in_flight:
                 continue
             task = asyncio.create_task(self._poll(by_id[feed_id]), name=f"poll-{feed_id}")
@@ -164,15 +179,12 @@ class Daemon:
             task.add_done_callback(lambda _t, fid=feed_id: self._in_flight.pop(fid, None))
 
     async def _poll(self, feed: FeedConfig) -> None:
-        assert self._poller is not None
+        assert self.aggregator is not None
         async with self._semaphore:
             if self._stop.is_set():
                 return
-            try:
-                await self._poller.poll_feed(feed)
-            except Exception as exc:  # recorded per feed; the daemon keeps going
-                log.exception("poll %s failed", feed.url)
-                self._poller.record_crash(feed, exc)
+            # Crashes are recorded per feed; gaps the poll found are filled before the feed is polled again.
+            await self.aggregator.poll_feed(feed)
 
     async def start_backfill_round(self) -> None:
         # A task of its own, so that stopping can cancel it like a poll in flight.
@@ -181,15 +193,16 @@ class Daemon:
 
     async def backfill_round(self) -> None:
         """A few older posts for each feed that opted in (`backfill: true`), between regular polls."""
-        if self._backfiller is None or self._poller is None:
+        if self.aggregator is None or self.aggregator.backfiller is None:
             return
-        wanted = set(self._poller.feed_ids.values())
+        backfiller = self.aggregator.backfiller
+        wanted = set(self.aggregator.feed_ids.values())
         for feed_id in self.archive.backfill_feed_ids():
             if self._stop.is_set():
                 return
             if feed_id not in wanted or feed_id in self._in_flight:
                 continue
-            report = await self._backfiller.backfill_feed(feed_id, self.config.settings.backfill_pages)
+            report = await backfiller.backfill_feed(feed_id, self.config.settings.backfill_pages)
             if report.added or report.failed:
                 log.info("backfill feed %d: %d older posts archived, %d failed%s", feed_id, report.added,
                          report.failed, ", reached the first post" if report.reached_start else "")
@@ -219,16 +232,13 @@ class Daemon:
         except ConfigError as exc:
             log.error("config not reloaded (%s), keeping the running one: %s", reason, exc)
             return
-        if self._poller is None:
+        if self.aggregator is None:
             return
         before = {f.url for f in self.config.feeds}
         if config.settings != self.config.settings:
             log.warning("changed settings take effect at the next restart; feed changes apply now")
         self.config = config
-        self._poller.config = config
-        if self._backfiller is not None:
-            self._backfiller.config = config
-        self._poller.feed_ids = self.archive.sync_feeds(feed_settings(config))
+        self.aggregator.reload(config)
         self._spread_new_feeds()
         after = {f.url for f in config.feeds}
         log.info(

@@ -9,21 +9,34 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from aggregator.articles import ArticleFetcher, FetchedArticle
 from aggregator.config import Config, FeedConfig, feed_settings
-from aggregator.extract import ExtractionError, Extractor, is_html
-from aggregator.fetch import PAGE_ACCEPT, Fetcher, FetchResult
+from aggregator.extract import Extractor
+from aggregator.fetch import Fetcher
 from aggregator.models import ParsedFeed
 from aggregator.parse import FeedParseError
-from aggregator.polite import HostPacer, RobotsCache
-from aggregator.schedule import Bounds, adaptive_interval, at, cache_lifetime, error_delay, success_delay, with_jitter
-from aggregator.store import Archive, ExtractedArticle, PendingArticle, PollRecord, utcnow
+from aggregator.schedule import (
+    Bounds,
+    adaptive_interval,
+    at,
+    cache_lifetime,
+    error_delay,
+    publishing_rate,
+    success_delay,
+    with_jitter,
+)
+from aggregator.store import Archive, ExtractedArticle, PendingArticle, PollRecord
+from aggregator.store.gaps import KnownEntry
 
-log = logging.getLogger("aggregator.poll")
+log = logging.getLogger("aggregator.pipeline")
+# A new post naming a previous post that is not archived is a gap only in feeds whose posts link to each other:
+# a category feed's neighbours are usually other categories' posts.
+LINKED_SHARE = 0.8
+REFETCH_PER_POLL = 20  # pages fetched again per poll at most (refetch_after), oldest first
 # Feeds whose writes (entries, extracted articles, poll state) share one commit: at most this many, and for at
 # most this long (a crash loses at most that much work, which the next poll fetches again: a feed's entries never
 # commit after its state). Each commit writes every page it dirtied to the WAL, index pages included: one a second
@@ -44,24 +57,23 @@ class FeedReport:
     unchanged_body: bool = False
     extracted: int = 0
     extraction_errors: list[str] = field(default_factory=list)
+    refetched: int = 0
+    gaps: int = 0  # gaps detected by this poll
     duration_ms: int = 0
 
 
 class Poller:
     """Polls feeds with one shared fetcher and extractor, writing to one archive."""
 
-    def __init__(self, config: Config, archive: Archive, fetcher: Fetcher, extractor: Extractor) -> None:
+    def __init__(self, config: Config, archive: Archive, fetcher: Fetcher, extractor: Extractor,
+                 articles: ArticleFetcher | None = None) -> None:
         self.config = config
         self.archive = archive
+        self.clock = archive.clock
         self.fetcher = fetcher
         self.extractor = extractor
+        self.articles = articles or ArticleFetcher(config.settings, fetcher, extractor)
         self.feed_ids = archive.sync_feeds(feed_settings(config))
-        self.robots = RobotsCache(fetcher)
-        self.pacer = HostPacer(config.settings.article_delay)
-        # Article pages fetched but not yet extracted, at most. Fetching outpaces extraction, so without a
-        # bound a large poll holds thousands of pages in memory (660 MiB at 10,000 articles); this many still
-        # keep every worker busy while slow sites answer.
-        self._pages_in_hand = asyncio.Semaphore(32 * (config.settings.extract_workers or os.cpu_count() or 1))
         self._shared_feeds = 0
         self._shared_timer: asyncio.TimerHandle | None = None
 
@@ -84,18 +96,24 @@ class Poller:
         self._shared_feeds = 0
         self.archive.commit_shared()
 
+    def reload(self, config: Config) -> None:
+        """Take a new configuration's feeds (settings apply at the next start)."""
+        self.config = config
+        self.feed_ids = self.archive.sync_feeds(feed_settings(config))
+
     def bounds(self, feed: FeedConfig) -> Bounds:
         settings = self.config.settings
         bounds = Bounds(self.config.feed_interval(feed), settings.min_interval, settings.max_interval)
         if feed.interval is None and settings.adaptive:
             times = self.archive.recent_publish_times(self.feed_ids[feed.url])
-            bounds = Bounds(adaptive_interval(times, bounds), settings.min_interval, settings.max_interval)
+            bounds = Bounds(adaptive_interval(times, bounds, self.clock.now()), settings.min_interval,
+                            settings.max_interval)
         return bounds
 
     async def poll_feed(self, feed: FeedConfig) -> FeedReport:
         feed_id = self.feed_ids[feed.url]
         state = self.archive.feed_state(feed_id)
-        started_at = utcnow()
+        started_at = self.archive.now()
         started = time.monotonic()
         report = FeedReport(feed_id=feed_id, url=state.url)
 
@@ -119,15 +137,20 @@ class Poller:
                     )
                 except FeedParseError as exc:
                     error = str(exc)
+        newest_before = self.archive.newest_entry(feed_id) if parsed is not None else None
         if parsed is not None:
             self._share_commit()
             # Full text: new entries enter the search index once, with their page's text (see _extract_all).
             counts = self.archive.store_entries(feed_id, parsed.entries, defer_index=state.full_text)
             report.new_entries, report.updated_entries = counts.new, counts.updated
+            if newest_before is not None and parsed.entries and counts.new == len(parsed.entries):
+                report.gaps += self._window_gap(feed_id, parsed, newest_before)
 
         if error is None and state.full_text:
-            pending = self.archive.pending_articles(feed_id, self.config.settings.extract_retries)
-            await self._extract_all(feed_id, pending, report)
+            await self.extract_pending(feed_id, report)
+            if newest_before is not None and report.new_entries:
+                report.gaps += self._link_gaps(feed_id, started_at, newest_before)
+            await self._refetch(feed_id, report)
 
         report.error = error
         # Being asked to slow down is not a broken feed: it waits as told but keeps its error count.
@@ -139,8 +162,13 @@ class Poller:
                 bounds,
                 parsed.ttl_seconds if parsed else state.ttl_seconds,
                 parsed.update_period_seconds if parsed else state.update_period_seconds,
-                cache_lifetime(fetched.headers),
+                cache_lifetime(fetched.headers, self.clock.now()),
+                own_interval=feed.interval is not None,
+                window=len(parsed.entries) if parsed else state.window_size,
+                rate=publishing_rate(self.archive.recent_publish_times(feed_id), self.clock.now()),
             )
+            if report.gaps or self.archive.open_gaps(feed_id):
+                delay = bounds.min_interval  # posts went by unseen: look again soon
         else:
             errors = state.error_count + (0 if throttled else 1)
             delay = error_delay(bounds, max(errors, 1), fetched.retry_after_seconds)
@@ -165,7 +193,7 @@ class Poller:
             etag=fetched.headers.get("etag"),
             last_modified=fetched.headers.get("last-modified"),
             body_sha256=body_sha256,
-            next_poll_at=at(with_jitter(delay)),
+            next_poll_at=at(with_jitter(delay), self.clock.now()),
         )
         self._feed_written()
         _log_report(report)
@@ -176,17 +204,30 @@ class Poller:
         error = f"internal error: {type(exc).__name__}: {exc}"
         state = self.archive.feed_state(feed_id)
         self.archive.record_poll(
-            PollRecord(feed_id=feed_id, started_at=utcnow(), duration_ms=0, error=error),
-            next_poll_at=at(error_delay(self.bounds(feed), state.error_count + 1)),
+            PollRecord(feed_id=feed_id, started_at=self.archive.now(), duration_ms=0, error=error),
+            next_poll_at=at(error_delay(self.bounds(feed), state.error_count + 1), self.clock.now()),
         )
         return FeedReport(feed_id=feed_id, url=state.url, error=error)
 
+    async def extract_pending(self, feed_id: int, report: FeedReport) -> None:
+        """Extract the feed's entries that wait for their page (new, or failed fewer than extract_retries)."""
+        pending = self.archive.pending_articles(feed_id, self.config.settings.extract_retries)
+        await self._extract_all(feed_id, pending, report)
+
     async def _extract_all(self, feed_id: int, pending: Sequence[PendingArticle], report: FeedReport) -> None:
-        """Extract the feed's pending articles, then store them (and the failures) in one transaction, which
-        also indexes whatever of the feed still waits for the search index."""
-        results = await asyncio.gather(*(self._extract_one(article) for article in pending))
-        done = [result for result in results if isinstance(result, ExtractedArticle)]
-        failed = [result for result in results if isinstance(result, tuple)]
+        """Extract the given articles, then store them (and the failures) in one transaction, which also
+        indexes whatever of the feed still waits for the search index."""
+        results = await asyncio.gather(*(self.articles.fetch(article.url) for article in pending))
+        done = [
+            ExtractedArticle(article.entry_id, result.article, result.final_url, result.page)
+            for article, result in zip(pending, results, strict=True)
+            if isinstance(result, FetchedArticle)
+        ]
+        failed = [
+            (article.entry_id, article.url, result)
+            for article, result in zip(pending, results, strict=True)
+            if isinstance(result, str)
+        ]
         self._share_commit()
         unstored = self.archive.store_extractions(
             done, [(entry_id, error) for entry_id, _url, error in failed], feed_id=feed_id
@@ -196,38 +237,52 @@ class Poller:
         report.extraction_errors += [f"{url}: {error}" for _entry_id, url, error in failed]
         report.extraction_errors += [f"{urls[entry_id]}: {error}" for entry_id, error in unstored]
 
-    async def _extract_one(self, pending: PendingArticle) -> ExtractedArticle | tuple[int, str, str]:
-        """The extracted article, or (entry id, URL, error)."""
-        if self.config.settings.respect_robots and not await self.robots.allowed(pending.url):
-            return pending.entry_id, pending.url, "article page: disallowed by the site's robots.txt"
-        await self.pacer.wait(pending.url)  # outside the bound: a paced host must not hold the others' places
-        async with self._pages_in_hand:
-            # Left compressed: the worker decodes it (within the same limit) and keeps a server's gzip as is.
-            max_bytes = self.config.settings.max_page_bytes
-            page = await self.fetcher.fetch(pending.url, accept=PAGE_ACCEPT, max_bytes=max_bytes, decompress=False)
-            error = page_problem(page)
-            if error is None:
-                try:
-                    article, packed = await self.extractor.extract_page(
-                        page.body or b"", page.url, page.headers.get("content-type"), self.config.settings.keep_pages,
-                        page.encoding, max_bytes,
-                    )
-                except ExtractionError as exc:
-                    error = str(exc)
-                else:
-                    return ExtractedArticle(pending.entry_id, article, page.url, packed)
-        return pending.entry_id, pending.url, error
+    async def _refetch(self, feed_id: int, report: FeedReport) -> None:
+        """Fetch pages once more after refetch_after: the newest post's page gains its Next link later, and
+        pages get corrected (the former text is kept in entry_revisions). A failed refetch keeps what is stored."""
+        after = self.config.settings.refetch_after
+        if after is None:
+            return
+        due = self.archive.refetch_due(feed_id, at(-after, self.clock.now()), REFETCH_PER_POLL)
+        if not due:
+            return
+        results = await asyncio.gather(*(self.articles.fetch(article.url) for article in due))
+        done = [
+            ExtractedArticle(article.entry_id, result.article, result.final_url, result.page)
+            for article, result in zip(due, results, strict=True)
+            if isinstance(result, FetchedArticle)
+        ]
+        self._share_commit()
+        unstored = {entry_id for entry_id, _error in self.archive.store_extractions(done)} if done else set()
+        self.archive.mark_refetched([article.entry_id for article in due])
+        report.refetched += len(done) - len(unstored)
 
+    def _window_gap(self, feed_id: int, parsed: ParsedFeed, newest_before: KnownEntry) -> int:
+        """Every entry of the window is new and the newest post known before is gone from it: posts may have
+        scrolled out between two polls."""
+        dated = [e for e in parsed.entries if e.published_at]
+        oldest = min(dated, key=lambda e: e.published_at or "") if dated else parsed.entries[-1]
+        if newest_before.published_at and oldest.published_at and oldest.published_at <= newest_before.published_at:
+            return 0  # the window reaches back past the newest known post: nothing can be missing between
+        seen = self.archive.entry_by_guid(feed_id, oldest.guid)
+        if seen is None:
+            return 0
+        self.archive.record_gap(feed_id, "every entry of the window was new", newest_before, seen)
+        return 1
 
-def page_problem(page: FetchResult) -> str | None:
-    if page.error is not None:
-        return f"article page: {page.error}"
-    content_type = page.headers.get("content-type")
-    if not is_html(content_type):
-        return f"article page is not HTML but {content_type.split(';')[0]}" if content_type else None
-    if not page.body:
-        return "article page is empty"
-    return None
+    def _link_gaps(self, feed_id: int, since: str, newest_before: KnownEntry) -> int:
+        """New posts whose page names a previous post that is neither archived nor in the feed."""
+        unresolved = self.archive.unresolved_previous(feed_id, since)
+        if not unresolved or self.archive.linked_share(feed_id) < LINKED_SHARE:
+            return 0
+        found = 0
+        for entry in unresolved:
+            if newest_before.published_at and entry.published_at and entry.published_at < newest_before.published_at:
+                continue  # older than what the archive already held: history, the backfill's business
+            self.archive.record_gap(feed_id, "a new post names a previous post that is not archived", newest_before,
+                                    entry)
+            found += 1
+        return found
 
 
 def _log_report(report: FeedReport) -> None:
@@ -263,31 +318,13 @@ async def poll_once(
     feeds: Sequence[FeedConfig] | None = None,
     on_done: Callable[[FeedReport], None] | None = None,
 ) -> list[FeedReport]:
-    """Poll the given (default: every enabled) feed once, concurrently."""
+    """Poll the given (default: every enabled) feed once, concurrently (see Aggregator.poll)."""
+    from aggregator.api import Aggregator
+
     selected = [f for f in (feeds if feeds is not None else config.feeds) if f.enabled]
     articles = any(config.feed_full_text(feed) for feed in selected)
-    async with (
-        Fetcher(config.settings) as fetcher,
-        Extractor(config.settings.extract_workers, articles=articles) as extractor,
-    ):
-        poller = Poller(config, archive, fetcher, extractor)
-
-        async def one(feed: FeedConfig) -> FeedReport:
-            try:
-                report = await poller.poll_feed(feed)
-            except Exception as exc:  # a bug met by one feed is recorded, the others go on
-                log.exception("poll %s failed", feed.url)
-                report = poller.record_crash(feed, exc)
-            if on_done is not None:
-                on_done(report)
-            return report
-
-        try:
-            reports = list(await asyncio.gather(*(one(feed) for feed in selected)))
-        finally:
-            poller.commit()
-    prune_pages(config, archive)
-    return reports
+    async with Aggregator(config, archive, articles=articles) as aggregator:
+        return await aggregator.poll(selected, on_done)
 
 
 def prune_pages(config: Config, archive: Archive) -> int:
@@ -295,4 +332,4 @@ def prune_pages(config: Config, archive: Archive) -> int:
     retention = config.settings.page_retention
     if retention is None:
         return 0
-    return archive.prune_pages(at(-retention))
+    return archive.prune_pages(at(-retention, archive.clock.now()))

@@ -56,6 +56,12 @@ class RobotsCache:
         parser = cached[1]
         return parser is None or parser.can_fetch(ROBOTS_AGENT, url)
 
+    async def sitemaps(self, origin: str) -> list[str]:
+        """The sitemaps the site's robots.txt names (`Sitemap:` lines), in its order."""
+        await self.allowed(origin + "/")
+        parser = self._parsers[origin][1]
+        return list(parser.site_maps() or []) if parser is not None else []
+
     async def _load(self, origin: str) -> RobotFileParser | None:
         result = await self._fetcher.fetch(f"{origin}/robots.txt", accept="text/plain", max_bytes=_ROBOTS_MAX_BYTES)
         if not result.ok or not result.body:
@@ -63,3 +69,4 @@ class RobotsCache:
         parser = RobotFileParser()
         parser.parse(result.body.decode("utf-8", "replace").splitlines())
         return parser
+

@@ -28,13 +28,52 @@ def cache_lifetime(headers: dict[str, str], now: datetime | None = None) -> floa
     return seconds_until(expires, now) if expires else None
 
 
-def success_delay(bounds: Bounds, *hints: float | None) -> float:
-    """Delay after a good poll. Publisher hints (ttl, sy:updatePeriod, max-age) only lengthen it."""
+# A poll is due before this share of the feed window has been replaced by new posts (the rest is margin for
+# bursts and for the rate's error).
+WINDOW_SAFETY = 0.5
+
+
+def success_delay(
+    bounds: Bounds,
+    *hints: float | None,
+    own_interval: bool = False,
+    window: int | None = None,
+    rate: float | None = None,
+) -> float:
+    """Delay after a good poll: never a hint that could cost posts.
+
+    own_interval: the feed's own configured interval, which is what the user asked for: hints never change it.
+    Otherwise a publisher hint (ttl, sy:updatePeriod, max-age) may lengthen the delay only up to the time the
+    observed publishing rate (posts per second) needs to replace WINDOW_SAFETY of the feed window (its number
+    of entries); with no window or rate known, hints are ignored. The same bound shortens a global or adaptive
+    interval that would let the window overflow. Always within min_interval..max_interval.
+    """
     delay = bounds.interval
-    for hint in hints:
-        if hint is not None and hint > delay:
-            delay = hint
+    if not own_interval:
+        safe = WINDOW_SAFETY * window / rate if window and rate and rate > 0 else None
+        if window and rate == 0:
+            safe = bounds.max_interval  # nothing published lately: no post can scroll out unseen
+        if safe is not None:
+            for hint in hints:
+                if hint is not None and hint > delay:
+                    delay = min(hint, max(safe, bounds.interval))
+            delay = min(delay, safe)
     return min(max(delay, bounds.min_interval), bounds.max_interval)
+
+
+def publishing_rate(publish_times: list[str], now: datetime | None = None) -> float:
+    """Posts per second over the last week (0.0 with fewer than two posts in it)."""
+    now = now or datetime.now(UTC)
+    week_ago = (now - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    recent = sorted(t for t in publish_times if t >= week_ago)
+    if len(recent) < 2:
+        return 0.0
+    oldest = datetime.strptime(recent[0][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    newest = datetime.strptime(recent[-1][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    # The span up to now, not to the newest post: a feed that went quiet slows down; a burst (many posts in
+    # little time) still counts at its full weight once it is the newest thing.
+    span = max((max(now, newest) - oldest).total_seconds(), 1.0)
+    return (len(recent) - 1) / span
 
 
 def error_delay(bounds: Bounds, consecutive_errors: int, retry_after: float | None = None) -> float:

@@ -39,6 +39,7 @@ class EntryStore(Connection):
         added = without_page = False
         with self.db.atomic():  # a savepoint inside a shared transaction (begin_shared)
             known = self._known_entries(feed_id, [entry.guid for entry in entries])
+            self._adopt_found(feed_id, [entry for entry in entries if entry.guid not in known and entry.url], known)
             for entry in entries:
                 content_hash = _entry_hash(entry)
                 row = known.get(entry.guid)
@@ -83,6 +84,23 @@ class EntryStore(Connection):
             elif without_page:  # nothing to wait for
                 conn.execute(INDEX_PENDING + " AND url IS NULL", [feed_id])
         return counts
+
+    def _adopt_found(self, feed_id: int, entries: list[ParsedEntry], known: dict[str, tuple[int, str, str | None]]
+                     ) -> None:
+        """A post archived before its feed listed it (gap filling, backfill) takes the feed's guid instead of
+        coming in twice."""
+        if not entries:
+            return
+        conn = self.db.conn
+        for entry in entries:
+            row = conn.execute(
+                "SELECT id, content_hash, url FROM entries WHERE feed_id = ? AND guid LIKE 'link:%' "
+                "AND (url = :u OR canonical_url = :u) LIMIT 1".replace(":u", "?"),
+                [feed_id, entry.url, entry.url],
+            ).fetchone()
+            if row is not None:
+                conn.execute("UPDATE entries SET guid = ? WHERE id = ?", [entry.guid, row[0]])
+                known[entry.guid] = (row[0], row[1] or "", row[2])
 
     def _known_entries(self, feed_id: int, guids: list[str]) -> dict[str, tuple[int, str, str | None]]:
         known: dict[str, tuple[int, str, str | None]] = {}

@@ -66,6 +66,19 @@ class FeedStore(Connection):
         ).fetchall()
         return [row[0] for row in rows]
 
+    def next_poll_time(self, feed_ids: Iterable[int]) -> str | None:
+        """The earliest next poll among these feeds (polled or not, not stopped), or None."""
+        ids = list(feed_ids)
+        if not ids:
+            return None
+        placeholders = ", ".join("?" * len(ids))
+        row = self.db.execute(
+            f"SELECT MIN(COALESCE(next_poll_at, '')) FROM feeds WHERE id IN ({placeholders}) AND active = 1 "
+            "AND stopped_at IS NULL",
+            ids,
+        ).fetchone()
+        return row[0] if row and row[0] is not None else None
+
     def stopped_feeds(self) -> dict[str, str]:
         """config URL -> reason, for feeds the daemon no longer polls (410 Gone)."""
         rows = self.db.execute("SELECT config_url, stopped_reason FROM feeds WHERE stopped_at IS NOT NULL")
@@ -87,12 +100,13 @@ class FeedStore(Connection):
     def feed_state(self, feed_id: int) -> FeedState:
         row = self.db.execute(
             "SELECT id, url, etag, last_modified, body_sha256, full_text, error_count, last_polled_at, "
-            "ttl_seconds, update_period_seconds FROM feeds WHERE id = ?",
+            "ttl_seconds, update_period_seconds, window_size FROM feeds WHERE id = ?",
             [feed_id],
         ).fetchone()
         if row is None:
             raise KeyError(f"no feed with id {feed_id}")
-        return FeedState(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6] or 0, row[7], row[8], row[9])
+        return FeedState(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6] or 0, row[7], row[8], row[9],
+                         row[10])
 
     def record_poll(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from aggregator.models import Article, PackedPage, RawPage
 from aggregator.store.connection import Connection
@@ -43,6 +44,31 @@ class GapStore(Connection):
         ).fetchone()
         return KnownEntry(row[0], row[1], row[2]) if row else None
 
+    def oldest_entry(self, feed_id: int) -> KnownEntry | None:
+        row = self.db.execute(
+            "SELECT id, url, COALESCE(published_at, first_seen_at) AS t FROM entries WHERE feed_id = ? "
+            "ORDER BY t, id LIMIT 1",
+            [feed_id],
+        ).fetchone()
+        return KnownEntry(row[0], row[1], row[2]) if row else None
+
+    def feed_path_prefix(self, feed_id: int, sample: int = 50) -> str:
+        """The longest path prefix (whole segments) shared by the feed's newest entry URLs: '/' for a site-wide
+        feed, '/news/' for a section's. Date segments end it, so /2024/05/ does not narrow a blog to a month."""
+        rows = self.db.execute(
+            "SELECT url FROM entries WHERE feed_id = ? AND url IS NOT NULL ORDER BY id DESC LIMIT ?",
+            [feed_id, sample],
+        ).fetchall()
+        paths = [urlsplit(row[0]).path.split("/")[1:-1] for row in rows]
+        if not paths:
+            return "/"
+        prefix: list[str] = []
+        for segments in zip(*paths, strict=False):
+            if len(set(segments)) != 1 or segments[0].isdigit():
+                break
+            prefix.append(segments[0])
+        return "/" + "".join(part + "/" for part in prefix)
+
     def entry_by_guid(self, feed_id: int, guid: str) -> KnownEntry | None:
         row = self.db.execute(
             "SELECT id, url, COALESCE(published_at, first_seen_at) FROM entries WHERE feed_id = ? AND guid = ?",
@@ -80,6 +106,19 @@ class GapStore(Connection):
             {"feed": feed_id, "since": since},
         ).fetchall()
         return [KnownEntry(row[0], row[1], row[2]) for row in rows]
+
+    def linked_share(self, feed_id: int, sample: int = 20) -> float:
+        """Of the feed's newest extracted posts that name a previous post, the share whose previous post is an
+        entry of this feed: high on a site's main feed, low on a category feed whose neighbours lie elsewhere."""
+        rows = self.db.execute(
+            "SELECT e.previous_id IS NOT NULL AND p.feed_id = e.feed_id FROM entries e "
+            "LEFT JOIN entries p ON p.id = e.previous_id WHERE e.feed_id = ? AND e.previous_url IS NOT NULL "
+            "ORDER BY COALESCE(e.published_at, e.first_seen_at) DESC LIMIT ?",
+            [feed_id, sample],
+        ).fetchall()
+        if len(rows) < 3:
+            return 0.0
+        return sum(bool(row[0]) for row in rows) / len(rows)
 
     def record_gap(self, feed_id: int, reason: str, newest_known: KnownEntry | None, oldest_seen: KnownEntry) -> int:
         """Record a gap (once per post after it); returns its id."""
@@ -178,6 +217,16 @@ class GapStore(Connection):
                 "UPDATE entries SET found_via = ? WHERE id = ? AND found_via IS NULL",
                 [(found_via, entry_id) for entry_id in entry_ids],
             )
+
+    def known_guids(self, feed_id: int, guids: list[str]) -> dict[str, int]:
+        """guid -> entry id, for the guids the feed already has."""
+        return {guid: row[0] for guid, row in self._known_entries(feed_id, guids).items()}
+
+    def mark_found_via_guids(self, feed_id: int, guids: list[str], found_via: str) -> None:
+        """Entries that came in through a page of the feed other than its current window."""
+        ids = list(self.known_guids(feed_id, guids).values())
+        if ids:
+            self.mark_found_via(ids, found_via)
 
     def refetch_due(self, feed_id: int, extracted_before: str, limit: int) -> list[PendingArticle]:
         """Entries whose page was extracted before `extracted_before` and never fetched again."""

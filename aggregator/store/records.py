@@ -21,6 +21,7 @@ class FeedState:
     last_polled_at: str | None
     ttl_seconds: int | None  # publisher's hints, kept from the last parse for polls answered 304
     update_period_seconds: int | None
+    window_size: int | None = None  # entries in the feed when it was last parsed
 
 
 @dataclass(slots=True)
