@@ -18,10 +18,7 @@ class LinkStore(Connection):
             "FROM entries WHERE id = ?",
             [entry_id],
         ).fetchone()
-        for index, direction in enumerate(("previous", "next")):
-            if not values[f"{direction}_url"] and known is not None and known[3 * index]:
-                # The page names no neighbour this time (the newest post's page, say): keep the link already known.
-                values[f"{direction}_url"], values[f"{direction}_title"] = known[3 * index], known[3 * index + 1]
+        for direction in ("previous", "next"):
             target = values[f"{direction}_url"]
             row = None
             if target:
@@ -33,6 +30,14 @@ class LinkStore(Connection):
                 values[f"previous_{column}"], values[f"next_{column}"] = (
                     values[f"next_{column}"], values[f"previous_{column}"]
                 )
+        if known is None:
+            return
+        for index, (direction, other) in enumerate((("previous", "next"), ("next", "previous"))):
+            url, title, neighbour = known[3 * index : 3 * index + 3]
+            if not values[f"{direction}_url"] and url and url != values[f"{other}_url"]:
+                # The page names no neighbour on this side (the newest post's page, say): keep the known link.
+                values[f"{direction}_url"], values[f"{direction}_title"] = url, title
+                values[f"{direction}_id"] = neighbour
 
     def _link_named_neighbour(self, entry_id: int, names: list[str]) -> None:
         """Point the entries archived earlier that named this one (by URL or canonical URL) at it."""

@@ -351,6 +351,8 @@ class World:
         self.chains: dict[str, Chain] = {}
         self.base_url = ""
         self._by_path: dict[str, Article] = {}
+        self.deleted: dict[str, Article] = {}  # path -> article taken down
+        self.moved: dict[str, Article] = {}  # former path -> article now elsewhere
         self._titles: set[str] = set()
         self._next_id = 0
         for site in SITES:
@@ -408,12 +410,17 @@ class World:
         for article in self.articles:
             self._set_url(article)
 
-    def extend(self, chain_name: str, count: int = 1) -> list[Article]:
-        """Publish ``count`` new newest articles at the end of a chain."""
+    def extend(self, chain_name: str, count: int = 1, at: datetime | None = None) -> list[Article]:
+        """Publish ``count`` new newest articles at the end of a chain (at ``at``, a second apart, when given)."""
         chain = self.chains[chain_name]
         added = []
-        for _ in range(count):
-            article = self._generate(chain, self.tick(chain.rng.randint(20, 180)))
+        for number in range(count):
+            if at is not None:
+                self.now = max(self.now + timedelta(seconds=1), at + timedelta(seconds=number))
+                when = self.now
+            else:
+                when = self.tick(chain.rng.randint(20, 180))
+            article = self._generate(chain, when)
             article.id = self._next_id
             self._next_id += 7
             self._append(chain, article)
@@ -421,10 +428,39 @@ class World:
             added.append(article)
         return added
 
+    def delete(self, article: Article) -> None:
+        """Take an article down: its page answers 410, its neighbours link to each other."""
+        chain = self.chains[article.chain_name]
+        chain.articles.remove(article)
+        if article.previous is not None:
+            article.previous.next = article.next
+        if article.next is not None:
+            article.next.previous = article.previous
+        for index, other in enumerate(chain.articles):
+            other.index = index
+        self._by_path.pop(article.path, None)
+        self.deleted[article.path] = article
+
+    def move(self, article: Article, slug: str) -> str:
+        """Give an article a new address; the old one answers 301 to it. Returns the old path."""
+        old = article.path
+        article.slug = slug
+        article.path = old.rstrip("/").rsplit("/", 1)[0] + f"/{slug}/"
+        del self._by_path[old]
+        self._by_path[article.path] = article
+        self.moved[old] = article
+        if self.base_url:
+            self._set_url(article)
+        return old
+
     def edit(self, article: Article, *, title: str | None = None, blocks: list[Block] | None = None,
-             append_paragraph: str | None = None) -> Article:
+             append_paragraph: str | None = None, at: datetime | None = None) -> Article:
         """Change an article's text; with no arguments, append a dated update note."""
-        article.updated = self.tick(5)
+        if at is not None:
+            self.now = max(self.now, at)
+            article.updated = self.now
+        else:
+            article.updated = self.tick(5)
         if title is not None:
             article.title = title
         if blocks is not None:

@@ -40,6 +40,7 @@ class FeedMeta:
     home_url: str  # the section's HTML listing
     self_url: str  # this feed document
     theme: Theme
+    next_url: str | None = None  # RFC 5005: the page of older entries
 
 
 def cdata(text: str) -> str:
@@ -146,7 +147,9 @@ def render_atom10(meta: FeedMeta, articles: Sequence[Article], base_url: str) ->
         + f'\t<link rel="alternate" type="text/html" href={quoteattr(meta.home_url)} />\n'
         f"\t<id>{escape(meta.self_url)}</id>\n"
         f'\t<link rel="self" type="application/atom+xml" href={quoteattr(meta.self_url)} />\n'
-        f"\t<generator>{escape(GENERATORS[meta.theme])}</generator>\n"
+        + (f'\t<link rel="next" type="application/atom+xml" href={quoteattr(meta.next_url)} />\n'
+           if meta.next_url else "")
+        + f"\t<generator>{escape(GENERATORS[meta.theme])}</generator>\n"
         + "\n".join(entries)
         + "\n</feed>\n"
     )

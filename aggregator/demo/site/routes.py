@@ -113,6 +113,13 @@ class Router:
 
     def resolve(self, path: str, query: Mapping[str, str]) -> Resource | None:
         table = self._routes()
+        if path in self.world.moved:
+            return redirect(self.world.moved[path].url)
+        if path in self.world.deleted:
+            return Resource(render_not_found(path).encode(), HTML, status=410, conditional=False)
+        page = query.get("paged") or query.get("page") or ""
+        if page.isdigit() and path in self._feed_paths():
+            return self._feed(self._feed_paths()[path], int(page), query)
         post_id = query.get("p", "")
         if post_id.isdigit() and any(path == s.home_path for s in self.world.sites if s.theme == "wordpress"):
             target = self.world.by_id(int(post_id))  # WordPress shortlink, the guid in its feeds
@@ -135,7 +142,10 @@ class Router:
             table: dict[str, Callable[[], Resource]] = {
                 "/": self._index,
                 "/feeds.opml": self._opml,
-                "/robots.txt": lambda: Resource(b"User-agent: *\nAllow: /\n", "text/plain; charset=utf-8"),
+                "/robots.txt": lambda: Resource(
+                    f"User-agent: *\nAllow: /\nSitemap: {self.base_url}/sitemap_index.xml\n".encode(),
+                    "text/plain; charset=utf-8"),
+                "/sitemap_index.xml": self._sitemap_index,
             }
             for site in self.world.sites:
                 self._add_site(table, site)
@@ -188,6 +198,7 @@ class Router:
             table[article.path] = lambda a=article: self._article(a)
             table[article.image.path] = lambda a=article: Resource(
                 solid_jpeg(a.image.shade), "image/jpeg", last_modified=a.published, compressible=False)
+        table[f"/{site.slug}/sitemap.xml"] = lambda s=site: self._sitemap(s)
         for path, kind in ((site.imprint_path, "imprint"), (site.privacy_path, "privacy")):
             table[path] = lambda s=site, k=kind: self._text_page(s, k)
 
@@ -232,11 +243,47 @@ class Router:
         return FeedMeta(title, site.tagline, site.locale, self.base_url + site.section_path(section),
                         self.base_url + spec.path, site.theme)
 
-    def _feed(self, name: str) -> Resource:
+    def _feed_paths(self) -> dict[str, str]:
+        return {spec.path: name for name, spec in self.feeds.items()}
+
+    def _feed(self, name: str, page: int = 1, query: Mapping[str, str] | None = None) -> Resource:
+        """A feed, or one of its pages of older entries: WordPress answers ?paged=N on its feeds; the other
+        themes' Atom feeds link their older pages with RFC 5005's rel="next" (?page=N)."""
         spec = self.feeds[name]
-        articles = self.feed_articles(name)
-        body = render_feed(spec.format, self._feed_meta(spec), articles, self.base_url)
+        window = self.feed_window
+        chain = self.world.chains[spec.chain].articles[::-1]
+        wordpress = spec.site.theme == "wordpress"
+        if page > 1 and not (wordpress and "paged" in (query or {})) and not (
+            spec.format == "atom10" and not wordpress and "page" in (query or {})
+        ):
+            return self.not_found(spec.path)
+        articles = chain[(page - 1) * window:page * window]
+        if not articles:
+            return self.not_found(spec.path)
+        meta = self._feed_meta(spec)
+        if spec.format == "atom10" and not wordpress and len(chain) > page * window:
+            meta = dataclasses.replace(meta, next_url=f"{self.base_url}{spec.path}?page={page + 1}")
+        body = render_feed(spec.format, meta, articles, self.base_url)
         return Resource(body, spec.content_type, last_modified=max(a.updated for a in articles))
+
+    def _sitemap_index(self) -> Resource:
+        entries = "".join(
+            f"<sitemap><loc>{self.base_url}/{site.slug}/sitemap.xml</loc>"
+            f"<lastmod>{max(a.updated for a in self.world.site_articles(site.slug)).isoformat()}</lastmod></sitemap>"
+            for site in self.world.sites
+        )
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+                f'sitemap/0.9">{entries}</sitemapindex>\n')
+        return Resource(body.encode(), "application/xml; charset=utf-8")
+
+    def _sitemap(self, site: SiteSpec) -> Resource:
+        urls = "".join(
+            f"<url><loc>{a.url}</loc><lastmod>{a.updated.isoformat()}</lastmod></url>"
+            for a in self.world.site_articles(site.slug)
+        )
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                f"{urls}</urlset>\n")
+        return Resource(body.encode(), "application/xml; charset=utf-8")
 
     def _index(self) -> Resource:
         sites = [(s, self.base_url + s.home_path) for s in self.world.sites]
