@@ -61,8 +61,12 @@ class GapFiller:
     async def fill(self, gap: Gap) -> GapReport:
         report = GapReport(gap.id, gap.feed_id, "open")
         reached = False
+        if self._joined(gap):  # joined meanwhile (a later poll, a refetched page): nothing was missing
+            report.state, report.filled_by = "filled", ["already-joined"]
         for name, method in (("feed-page", self._via_feed_pages), ("previous-link", self._via_previous_links),
                              ("sitemap", self._via_sitemaps)):
+            if report.state == "filled":
+                break
             try:
                 found, reached_now = await method(gap)
             except Exception as exc:  # one method's failure must not cost the others

@@ -143,11 +143,12 @@ class Poller:
             # Full text: new entries enter the search index once, with their page's text (see _extract_all).
             counts = self.archive.store_entries(feed_id, parsed.entries, defer_index=state.full_text)
             report.new_entries, report.updated_entries = counts.new, counts.updated
-            if newest_before is not None and parsed.entries and counts.new == len(parsed.entries):
-                report.gaps += self._window_gap(feed_id, parsed, newest_before)
 
         if error is None and state.full_text:
             await self.extract_pending(feed_id, report)
+        if parsed and newest_before is not None and parsed.entries and report.new_entries == len(parsed.entries):
+            report.gaps += self._window_gap(feed_id, parsed, newest_before)
+        if error is None and state.full_text:
             if newest_before is not None and report.new_entries:
                 report.gaps += self._link_gaps(feed_id, started_at, newest_before)
             await self._refetch(feed_id, report)
@@ -265,8 +266,8 @@ class Poller:
         if newest_before.published_at and oldest.published_at and oldest.published_at <= newest_before.published_at:
             return 0  # the window reaches back past the newest known post: nothing can be missing between
         seen = self.archive.entry_by_guid(feed_id, oldest.guid)
-        if seen is None:
-            return 0
+        if seen is None or self.archive.joined(seen.id, newest_before.id, max_steps=2):
+            return 0  # exactly a window's worth of new posts: the pages say nothing lies between
         self.archive.record_gap(feed_id, "every entry of the window was new", newest_before, seen)
         return 1
 

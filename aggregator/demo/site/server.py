@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -272,21 +272,42 @@ class NewsSite:
 
     # -- changing the site ----------------------------------------------------------------------------------
 
-    def publish(self, chain_or_feed_name: str, count: int = 1) -> list[Article]:
-        """Append ``count`` new newest articles to a chain; its feeds, listings and neighbour change."""
+    def publish(self, chain_or_feed_name: str, count: int = 1, at: datetime | None = None) -> list[Article]:
+        """Append ``count`` new newest articles to a chain (published at ``at`` when given, else a little after
+        the site's latest change); its feeds, listings and neighbour change."""
         with self._lock:
-            added = self.world.extend(self._chain_name(chain_or_feed_name), count)
+            added = self.world.extend(self._chain_name(chain_or_feed_name), count, at)
             self._router.invalidate()
         return added
 
+    def delete_article(self, article: Article | str) -> Article:
+        """Take an article down (410 Gone); its neighbours then link to each other."""
+        with self._lock:
+            found = self.world.find(article.path if isinstance(article, Article) else self._path(article))
+            if found is None:
+                raise KeyError(f"no such article: {article!r}")
+            self.world.delete(found)
+            self._router.invalidate()
+        return found
+
+    def move_article(self, article: Article | str, slug: str) -> str:
+        """Give an article a new slug; its former URL answers 301. Returns the former URL."""
+        with self._lock:
+            found = self.world.find(article.path if isinstance(article, Article) else self._path(article))
+            if found is None:
+                raise KeyError(f"no such article: {article!r}")
+            old = self.world.move(found, slug)
+            self._router.invalidate()
+        return self.url_for(old)
+
     def edit_article(self, article: Article | str, *, title: str | None = None, blocks: list[Block] | None = None,
-                     append_paragraph: str | None = None) -> Article:
+                     append_paragraph: str | None = None, at: datetime | None = None) -> Article:
         """Change an article (object, path or URL). With no changes given, appends a dated update note."""
         with self._lock:
             found = self.world.find(article.path if isinstance(article, Article) else self._path(article))
             if found is None:
                 raise KeyError(f"no such article: {article!r}")
-            self.world.edit(found, title=title, blocks=blocks, append_paragraph=append_paragraph)
+            self.world.edit(found, title=title, blocks=blocks, append_paragraph=append_paragraph, at=at)
             self._router.invalidate()
         return found
 
