@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,3 +45,51 @@ def write_config(path: Path, feed_urls: Iterable[str], **settings: object) -> Co
     lines += [f"  - {url}" for url in feed_urls]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return load_config(path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def links_agree_in_every_archive() -> Iterator[None]:
+    """The archive's link invariant, over every archive the suite builds: for every entry e with previous_id p,
+    p.next_id = e.id (and the same for next_id) unless link_conflicts records the pair."""
+    from aggregator.store.connection import Connection
+
+    built: set[str] = set()
+    original = Connection.__init__
+
+    def recording_init(self: Connection, path: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, path, *args, **kwargs)
+        if str(path) != ":memory:":
+            built.add(str(path))
+
+    Connection.__init__ = recording_init  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Connection.__init__ = original  # type: ignore[method-assign]
+    broken = {}
+    for path in sorted(built):
+        if not Path(path).exists():
+            continue
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'link_conflicts'").fetchone():
+                continue
+            violations = conn.execute(_LINK_VIOLATIONS).fetchall()
+        except sqlite3.Error:
+            continue  # a test that corrupts or locks its archive on purpose
+        finally:
+            conn.close()
+        if violations:
+            broken[path] = violations[:5]
+    assert not broken, f"links that do not agree both ways: {broken}"
+
+
+_LINK_VIOLATIONS = """
+SELECT e.id, e.previous_id FROM entries e JOIN entries p ON p.id = e.previous_id
+WHERE p.next_id IS NOT e.id AND NOT EXISTS (SELECT 1 FROM link_conflicts c
+    WHERE (c.entry_id = p.id AND c.rejected_id = e.id) OR (c.entry_id = e.id AND c.rejected_id = p.id))
+UNION ALL
+SELECT e.id, e.next_id FROM entries e JOIN entries n ON n.id = e.next_id
+WHERE n.previous_id IS NOT e.id AND NOT EXISTS (SELECT 1 FROM link_conflicts c
+    WHERE (c.entry_id = n.id AND c.rejected_id = e.id) OR (c.entry_id = e.id AND c.rejected_id = n.id))
+"""
