@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import os
 
-import sqlite_utils
-
-_HEALTH_SQL = """
-SELECT f.id, COALESCE(f.config_title, f.title) AS title, f.url, f.active, f.last_polled_at, f.last_status,
-       f.error_count, f.last_error, f.next_poll_at, f.stopped_at, f.stopped_reason, f.last_new_entry_at,
-       (SELECT COUNT(*) FROM entries e WHERE e.feed_id = f.id) AS entries,
-       (SELECT COUNT(*) FROM entries e WHERE e.feed_id = f.id AND e.extraction_error IS NOT NULL
-            AND e.extracted_at IS NULL) AS extraction_errors
-FROM feeds f ORDER BY f.error_count DESC, f.id
-"""
+from aggregator.store import Archive
 
 
 def feed_health(db_path: str | os.PathLike[str]) -> list[dict[str, object]]:
-    db = sqlite_utils.Database(db_path)
+    archive = Archive(db_path)
     try:
-        return list(db.query(_HEALTH_SQL))
+        return archive.feed_health()
     finally:
-        db.close()
+        archive.close()
 
 
 def format_table(rows: list[dict[str, object]]) -> str:
@@ -34,6 +25,7 @@ def format_table(rows: list[dict[str, object]]) -> str:
         ("next_poll_at", "NEXT POLL"),
         ("extraction_errors", "NO TEXT"),
         ("entries", "ENTRIES"),
+        ("open_gaps", "GAPS"),
         ("last_new_entry_at", "LAST NEW"),
     ]
     cells = [[h for _, h in columns]]
@@ -49,6 +41,9 @@ def format_table(rows: list[dict[str, object]]) -> str:
             lines.append(f"! {row['url']}: STOPPED {row['stopped_at']}: {row['stopped_reason']}")
         elif not row["active"]:
             continue
+        elif row["open_gaps"]:
+            lines.append(f"! {row['url']}: {row['open_gaps']} gap(s) not filled yet ({row['posts_recovered']} posts "
+                         "recovered so far; see the gaps table)")
         elif row["last_error"]:
             count = int(row["error_count"] or 0)
             streak = f" ({count} errors in a row)" if count > 1 else ""

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import sqlite3
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +31,7 @@ from aggregator.demo.simulate import SimulationReport, simulate
 from aggregator.demo.site import NewsSite
 from aggregator.demo.site.timeline import Timeline, publishing_week
 from aggregator.store import Archive
+from aggregator.web.app import make_datasette
 
 # A WordPress site (Atom feed: pages older entries with ?paged=N) and a Ghost site (RSS, no paging: gaps are
 # filled through the pages' previous-post links).
@@ -142,3 +146,26 @@ def test_links_agree_both_ways_unless_a_conflict_is_recorded(week: Week) -> None
         assert archive.link_violations() == []
     finally:
         archive.close()
+
+
+def test_gaps_show_in_status_and_feed_health(week: Week) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "aggregator", "status", "--json", "--db", str(week.db)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    gaps = {row["id"]: (row["gaps"], row["open_gaps"], row["posts_recovered"]) for row in rows}
+    expected = {row["feed_id"]: (row["n"], 0, row["recovered"]) for row in week.rows(
+        "SELECT feed_id, COUNT(*) AS n, SUM(recovered) AS recovered FROM gaps GROUP BY feed_id")}
+    assert gaps == expected and all(n >= 2 for n, _open, _recovered in gaps.values())
+
+    async def health() -> list[dict[str, object]]:
+        ds = make_datasette(week.db)
+        await ds.invoke_startup()
+        response = await ds.client.get("/archive/feed_health.json?_shape=array")
+        assert response.status_code == 200, response.text[:300]
+        return response.json()
+
+    rows = asyncio.run(health())
+    assert {row["feed_id"]: (row["gaps"], row["open_gaps"], row["posts_recovered"]) for row in rows} == expected

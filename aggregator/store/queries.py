@@ -9,6 +9,10 @@ from aggregator.store.connection import Connection
 class QueryStore(Connection):
     """Reads only."""
 
+    def feed_health(self) -> list[dict[str, object]]:
+        """One row per feed for `aggregator status`: polling state, errors, entries and gaps, worst first."""
+        return list(self.db.query(_HEALTH_SQL))
+
     def latest_entries(self, feed_id: int | None = None, limit: int = 50) -> list[dict[str, object]]:
         """The newest entries (of one feed, or all), newest first."""
         return list(
@@ -30,3 +34,17 @@ class QueryStore(Connection):
                 {"q": query, "limit": limit},
             )
         )
+
+
+_HEALTH_SQL = """
+SELECT f.id, COALESCE(f.config_title, f.title) AS title, f.url, f.active, f.last_polled_at, f.last_status,
+       f.error_count, f.last_error, f.next_poll_at, f.stopped_at, f.stopped_reason, f.last_new_entry_at,
+       (SELECT COUNT(*) FROM entries e WHERE e.feed_id = f.id) AS entries,
+       (SELECT COUNT(*) FROM entries e WHERE e.feed_id = f.id AND e.extraction_error IS NOT NULL
+            AND e.extracted_at IS NULL) AS extraction_errors,
+       (SELECT COUNT(*) FROM gaps g WHERE g.feed_id = f.id AND g.state != 'filled') AS open_gaps,
+       (SELECT COUNT(*) FROM gaps g WHERE g.feed_id = f.id) AS gaps,
+       (SELECT COALESCE(SUM(g.recovered), 0) FROM gaps g WHERE g.feed_id = f.id) AS posts_recovered
+FROM feeds f ORDER BY f.error_count DESC, (SELECT COUNT(*) FROM gaps g WHERE g.feed_id = f.id
+    AND g.state != 'filled') DESC, f.id
+"""
