@@ -16,6 +16,10 @@ Phases (all on 127.0.0.1; nginx serves a generated corpus with ETag/Last-Modifie
   storage   bytes per archived article of the full-text archive (and where they go)
   search    Datasette latency (p50/p95) of full-text search and of the latest-articles page at two sizes
   memory    peak RSS of `aggregator run` (Datasette included) with many feeds for some minutes
+  completeness  a simulated week of four feeds of the local site (steady posts, a burst larger than the window,
+            quiet days, edits, a deletion, a move, the window shrinking to 3, an hour of 503s): the share of posts
+            published that week archived by `aggregator run` (simulated clock) and by reader 3.x (update_feeds
+            every 30 minutes of the same simulated time); not part of the default phases
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import baseline, corpus, cpu_limit, memory, search, server
 
 ROOT = Path(__file__).resolve().parents[1]
-PHASES = ("ingest", "repoll", "fulltext", "storage", "search", "memory")
+PHASES = ("ingest", "repoll", "fulltext", "storage", "search", "memory", "completeness")
 TARGETS = {
     "ingest_ratio": 4.0,
     "repoll_ratio": 3.0,
@@ -155,7 +159,7 @@ class Bench:
     def setup(self) -> None:
         args = self.args
         binary = server.ensure_nginx()
-        needs_reader = {"ingest", "repoll"} & set(args.phases)
+        needs_reader = {"ingest", "repoll", "completeness"} & set(args.phases)
         if needs_reader:
             self.reader_python = baseline.ensure_reader_venv()
         needs_corpus = {"ingest", "repoll", "fulltext", "storage", "memory"} & set(args.phases)
@@ -318,6 +322,19 @@ class Bench:
             diagnosed = measured.get("diagnostics") or {}
             log("  one click away, and as JSON: " + ", ".join(
                 f"{page} p50 {data['p50_ms']:.0f} ms" for page, data in diagnosed.items() if "p50_ms" in data))
+
+    def completeness(self) -> None:
+        from benchlib import completeness
+
+        assert self.reader_python is not None
+        days = 7.5 if not self.args.quick else 2.0
+        log(f"completeness: a simulated {days:g} days of {len(completeness.CHAINS)} feeds, aggregator and reader")
+        ours = completeness.run_aggregator(self.work, seed=3, interval="30m", days=days)
+        theirs = completeness.run_reader(self.reader_python, self.work, seed=3, interval_s=1800, days=days)
+        self.results["completeness"] = {"days": days, "aggregator": ours, "reader": theirs}
+        log(f"  aggregator archived {ours['archived']}/{ours['published']} ({ours['percent']:.1f}%), "
+            f"{ours['gaps']} gaps, {ours['recovered']} posts recovered, {ours['pairs_linked']}/{ours['pairs']} "
+            f"pairs linked both ways; reader {theirs['archived']}/{theirs['published']} ({theirs['percent']:.1f}%)")
 
     def memory(self) -> None:
         args, work = self.args, self.work
@@ -496,6 +513,13 @@ def rows(results: dict[str, object], args: argparse.Namespace) -> list[dict[str,
     store = results.get("storage")
     if isinstance(store, dict) and store.get("bytes_per_article"):
         add("6. storage, bytes per archived article", store["bytes_per_article"])
+    complete = results.get("completeness")
+    if isinstance(complete, dict):
+        ours, theirs = complete["aggregator"], complete["reader"]
+        add(f"7. completeness, simulated {complete['days']:g} days: posts archived, %", ours["percent"],
+            theirs["percent"], None, "100%", ours["percent"] >= 100.0)
+        add("   consecutive pairs linked both ways, %", 100 * ours["pairs_linked"] / max(ours["pairs"], 1), None,
+            None, "100%", ours["pairs_linked"] == ours["pairs"])
     for step, error in (results.get("phase_errors") or {}).items():  # type: ignore[union-attr]
         add(f"{step}: FAILED ({error[:60]})", None, None, None, "see JSON", False)
     return table
@@ -575,6 +599,8 @@ def main(argv: list[str] | None = None) -> int:
             memory_thread.start()
         elif "memory" in selected:
             step("memory", bench.memory)
+        if "completeness" in selected:
+            step("completeness", bench.completeness)
         if "search" in selected:
             step("search_build", bench.search_build)
             if memory_thread is not None:

@@ -534,7 +534,7 @@ class World:
         self._titles.add(title)
         slug = slugify(title)
         path = _article_path(site, chain.section, slug, published)
-        while path in self._by_path:
+        while path in self._by_path or path in self.deleted or path in self.moved:  # URLs are never reused
             slug += "-2"
             path = _article_path(site, chain.section, slug, published)
         categories, tags = _taxonomy(site, chain.section, topic, rng.sample(topic.tags, 2))
