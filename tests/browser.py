@@ -98,3 +98,31 @@ def chromium_driver(profile_dir: Path) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+# A phone and a wide desktop screen: every page of ours must fit both without scrolling sideways.
+WIDTHS = {"phone": (360, 780), "desktop": (1440, 900)}
+
+
+def set_viewport(driver: Any, width: int, height: int) -> None:
+    """Emulate a screen of this size (a phone's mobile viewport at narrow widths), not just a window size."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 800},
+    )
+
+
+def horizontal_overflow(driver: Any) -> dict[str, Any]:
+    """How far the page is wider than its viewport, and the elements that stick out past its right edge."""
+    return dict(driver.execute_script(
+        """
+        const root = document.documentElement, width = root.clientWidth, out = [];
+        for (const el of document.body.querySelectorAll('*')) {
+          const box = el.getBoundingClientRect();
+          if (box.width && box.right > width + 1) {
+            out.push(`${el.tagName.toLowerCase()}.${el.className}#${el.id} right=${Math.round(box.right)}`);
+          }
+        }
+        return {scrollWidth: root.scrollWidth, clientWidth: width, wide: out.slice(0, 12)};
+        """
+    ))

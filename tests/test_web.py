@@ -385,7 +385,7 @@ async def test_articles_per_day_chart(ds: Datasette, built: Built) -> None:
     assert sum(r["articles"] for r in rows) == 21  # the 30 days up to the newest article; not the 2024 one
     assert {r["feed"] for r in rows} == {"Nachrichten – Newsportal", "News – The Harbour Times", "Private feed"}
     html = (await ds.client.get("/archive/articles_per_day")).text
-    svg = html.split('<figure class="archive-chart">', 1)[1].split("</figure>", 1)[0]
+    svg = html.split('<figure class="archive-chart" tabindex="0">', 1)[1].split("</figure>", 1)[0]
     assert svg.startswith("<svg") and svg.count("<rect") >= len(rows)
     assert "Nachrichten – Newsportal (10)" in svg and "News – The Harbour Times (10)" in svg
     assert "<script" not in svg and "http://" not in svg.replace("http://www.w3.org/2000/svg", "")
