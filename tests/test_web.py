@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -156,10 +157,21 @@ async def test_index_shows_description_and_canned_queries(ds: Datasette) -> None
     assert "Latest articles" in response.text and "Feed health" in response.text
 
 
+async def test_sql_box_starts_with_a_query_over_the_articles(ds: Datasette) -> None:
+    html = (await ds.client.get("/archive")).text
+    sql = html.split('<textarea id="sql-editor" name="sql">', 1)[1].split("</textarea>", 1)[0]
+    assert sql.startswith("select id, title, published_at") and "from entries" in sql
+    assert "backfill_failures" not in sql
+    rows = await get_json(ds, "/archive.json?" + urlencode({"sql": sql, "_shape": "array"}))
+    assert len(rows) == 20 and rows[0]["published_at"] >= rows[-1]["published_at"]
+    assert '<label for="sql-editor"' in html
+    assert 'href="/archive/pages"' not in html  # hidden, like the search index's tables
+
+
 async def test_internal_tables_hidden(ds: Datasette) -> None:
     tables = {t["name"]: t for t in (await get_json(ds, "/archive.json"))["tables"]}
     for name in ("entries_fts", "entries_fts_data", "entries_fts_idx", "entries_fts_docsize", "entries_fts_config",
-                 "schema_migrations"):
+                 "schema_migrations", "pages", "simhash_bands"):
         assert tables[name]["hidden"], name
     for name in ("entries", "feeds", "polls", "tags", "entry_tags", "enclosures"):
         assert not tables[name]["hidden"], name
@@ -333,10 +345,16 @@ async def test_search_query_escapes_article_text(ds: Datasette) -> None:
 
 async def test_search_as_atom_feed(ds: Datasette) -> None:
     atom = await ds.client.get("/archive/search.atom?q=Insolvenz")
-    assert atom.status_code == 200 and "<entry>" in atom.text and "<title>Search articles</title>" in atom.text
+    assert atom.status_code == 200 and "<entry>" in atom.text
+    # Titled with the search, so that several subscribed searches can be told apart; the entries keep theirs.
+    assert atom.text.count("<title>Search articles: Insolvenz</title>") == 1
     assert "&lt;mark" not in atom.text  # plain-text snippets in the feed
+    quoted = await ds.client.get("/archive/search.atom?" + urlencode({"q": '"Görlitzer Gießerei" OR "R&D <x>"'}))
+    assert "<title>Search articles: \"Görlitzer Gießerei\" OR \"R&amp;D &lt;x&gt;\"</title>" in quoted.text
+    assert quoted.status_code == 200 and "<entry>" in quoted.text
     empty = await ds.client.get("/archive/search.atom?q=xylophonorchester")
     assert empty.status_code == 200 and "<feed" in empty.text and "<entry>" not in empty.text
+    assert "<title>Search articles: xylophonorchester</title>" in empty.text
 
 
 async def test_feed_articles(ds: Datasette, built: Built) -> None:

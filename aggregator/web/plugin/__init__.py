@@ -10,20 +10,24 @@ for it. It adds:
 - `<mark>` highlighting of search snippets;
 - SQL functions `redact_url(url)` and `redact_text(text)`, security headers, and redaction of
   credential-bearing feed URLs from every response (redact.py, security.py);
-- an empty Atom feed instead of an error when a subscribed search has no results (datasette-atom);
+- an empty Atom feed instead of an error when a subscribed search has no results, and a search's feed titled
+  with its query (datasette-atom);
 - a fast entries page over a big archive: search on the date index, counts capped, facets on request
   (tablepage.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 import sqlite3
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape as xml_escape
 
 import markupsafe
 from datasette import hookimpl
+from datasette.utils import call_with_supported_arguments
 from datasette.utils.asgi import Request, Response
 from jinja2 import Environment
 
@@ -176,10 +180,51 @@ def handle_exception(datasette: Datasette, request: Request, exception: Exceptio
     ):
         database, _, name = request.path.strip("/").rpartition("/")
         name = name[: -len(".atom")]
-        queries = datasette.metadata("queries", database=database) or {} if database else {}
-        title = markupsafe.escape(queries.get(name, {}).get("title") or name)
+        title = markupsafe.escape(_feed_title(datasette, database, name, request))
         return Response(
             _EMPTY_ATOM.format(id=markupsafe.escape(request.url), title=title),
             content_type="application/xml; charset=utf-8",
         )
     return None
+
+
+def _query_title(datasette: Datasette, database: str, name: str) -> str:
+    queries = (datasette.metadata("queries", database=database) or {}) if database else {}
+    return str(queries.get(name, {}).get("title") or name)
+
+
+def _feed_title(datasette: Datasette, database: str, name: str, request: Request) -> str:
+    """A canned query's title, with the search words when there are any: a reader subscribed to several
+    searches tells them apart by their titles."""
+    title = _query_title(datasette, database, name)
+    q = (request.args.get("q") or "").strip()
+    return f"{title}: {q}" if q else title
+
+
+@hookimpl
+def startup(datasette: Datasette) -> None:
+    # datasette-atom titles a canned query's feed with the query's configured title only; wrap its renderer
+    # (registered before startup) to add the search words.
+    atom = datasette.renderers.get("atom")
+    if atom is None or getattr(atom[0], "titled_by_aggregator", False):
+        return
+    render, can_render = atom
+
+    async def titled(datasette: Datasette, request: Request, sql: str, columns: list[str], rows: list[Any],
+                     database: str, table: str | None, query_name: str | None, view_name: str, data: Any) -> Any:
+        result = call_with_supported_arguments(
+            render, datasette=datasette, request=request, sql=sql, columns=columns, rows=rows, database=database,
+            table=table, query_name=query_name, view_name=view_name, data=data, args=request.args,
+        )
+        if asyncio.iscoroutine(result):
+            result = await result
+        if not query_name or not isinstance(result, Response) or not (request.args.get("q") or "").strip():
+            return result
+        body = result.body.decode("utf-8") if isinstance(result.body, bytes) else str(result.body)
+        old = f"<title>{xml_escape(_query_title(datasette, database, query_name))}</title>"
+        new = f"<title>{xml_escape(_feed_title(datasette, database, query_name, request))}</title>"
+        result.body = body.replace(old, new, 1)  # the feed's own title comes before every entry's
+        return result
+
+    titled.titled_by_aggregator = True  # type: ignore[attr-defined]
+    datasette.renderers["atom"] = (titled, can_render)
