@@ -8,6 +8,7 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -20,6 +21,7 @@ from aggregator.demo.site import NewsSite
 from aggregator.pipeline import poll_once
 from aggregator.store import Archive
 from aggregator.web.app import SETTINGS, make_datasette
+from aggregator.web.health import entries_sparkline, feed_days, polls_sparkline, relative
 
 GERMAN = "newsportal-nachrichten.rss20"  # holds the seed article, with archived previous/next neighbours
 ENGLISH = "harbour-times-news.atom10"
@@ -396,6 +398,66 @@ async def test_feed_health(ds: Datasette, built: Built) -> None:
     healthy = {r["feed"]: r for r in rows[1:]}
     assert healthy["Nachrichten – Newsportal"]["health"] == "ok" and healthy["Nachrichten – Newsportal"]["entries"] == 10
     assert healthy["News – The Harbour Times"]["polls_24h"] == 1
+
+
+async def test_feed_health_at_a_glance(ds: Datasette, built: Built) -> None:
+    response = await ds.client.get("/archive/feed_health")
+    assert response.status_code == 200
+    assert_no_secret(response)
+    html = response.text
+    glance = html.split('<section class="feed-glance"', 1)[1].split("</section>", 1)[0]
+    items = re.findall(r'<li class="feed-glance-item health-([a-z-]+)" id="feed-(\d+)">', glance)
+    # Worst first, as the query orders them: the failing private feed, then the two healthy ones.
+    assert items[0] == ("failing", str(built.private_feed_id))
+    assert {int(i) for _, i in items[1:]} == {built.german_feed_id, built.english_feed_id}
+    assert [h for h, _ in items[1:]] == ["ok", "ok"]
+    assert glance.count('<svg class="sparkline entries"') == glance.count('<svg class="sparkline polls"') == 3
+    german = glance.split(f'id="feed-{built.german_feed_id}">', 1)[1].split("</li>", 1)[0]
+    # Polled today without an error, its 10 entries first seen today: the last day of both sparklines.
+    assert re.search(r'<rect class="ok" [^>]*><title>\d{4}-\d\d-\d\d: 1 polls, 0 failed</title></rect></svg>', german)
+    assert "10 new</title></rect></svg>" in german and "New entries per day, last 30 days: 10 in all" in german
+    assert "Next poll <time" in german
+    private = glance.split(f'id="feed-{built.private_feed_id}">', 1)[1].split("</li>", 1)[0]
+    assert "2 failed polls in a row: HTTP 401 from https://***@private.example/feed.xml?token=***&amp;lang=de" in private
+    assert "Next poll not scheduled yet" in private
+    assert "<script" not in glance
+
+
+async def test_feed_days_counts_entries_and_poll_outcomes(ds: Datasette, built: Built) -> None:
+    # The private feed's one poll, on 2025-02-16, failed with HTTP 401.
+    days = await feed_days(ds, "archive", today=date(2025, 2, 16))
+    assert days[built.private_feed_id].polls == {date(2025, 2, 16): (1, 1)}
+    spark = polls_sparkline(days[built.private_feed_id].polls, date(2025, 2, 16))
+    assert spark.count('class="none"') == 29 and spark.count('class="failed"') == 1
+    assert 'aria-label="Polls per day, last 30 days: 1 every poll failed, 29 no poll"' in spark
+    today = datetime.now(UTC).date()
+    now = await feed_days(ds, "archive")
+    assert now[built.german_feed_id].entries == {today: 10} and now[built.german_feed_id].polls == {today: (1, 0)}
+
+
+def test_sparklines_draw_each_outcome_and_scale_to_the_busiest_day() -> None:
+    today = date(2026, 3, 31)
+    polls = {today: (4, 0), today - timedelta(days=1): (4, 1), today - timedelta(days=2): (2, 2)}
+    svg = polls_sparkline(polls, today)
+    kinds = re.findall(r'<rect class="(\w+)"', svg)
+    assert len(kinds) == 30 and kinds[-3:] == ["failed", "some", "ok"] and set(kinds[:-3]) == {"none"}
+    # Heights differ as well as colours, so the outcome reads without colour vision.
+    heights = {k: re.search(rf'class="{k}" [^>]*height="(\d+)"', svg).group(1) for k in ("none", "ok", "some", "failed")}
+    assert len(set(heights.values())) == 4
+    entries = entries_sparkline({today: 6, today - timedelta(days=29): 3, today - timedelta(days=30): 99}, today)
+    bars = [float(h) for h in re.findall(r'height="([\d.]+)" fill="#0072B2"', entries)]
+    assert bars == [14.0, 28.0]  # the 31st day back is outside the window
+    assert "9 in all, at most 6 a day" in entries
+    assert "<svg" in entries_sparkline({}, today) and "0 in all" in entries_sparkline({}, today)
+
+
+def test_relative_times() -> None:
+    now = datetime(2026, 3, 31, 11, 48, tzinfo=UTC)
+    assert relative("2026-03-31T12:00:00Z", now) == "in 12 min"
+    assert relative("2026-03-31T08:30:00Z", now) == "3 h ago"
+    assert relative("2026-03-27T11:48:00Z", now) == "4 days ago"
+    assert relative("2026-03-31T11:48:30Z", now) == "now"
+    assert relative("not a time", now) == ""
 
 
 async def test_articles_per_day_chart(ds: Datasette, built: Built) -> None:

@@ -7,6 +7,8 @@ for it. It adds:
 - the article view `/DATABASE/article/ID` (article.py) and links to it from titles;
 - `month` and `tags` facets and the `?_tag=` filter (facets.py);
 - a server-drawn chart for queries returning day/articles(/feed) (chart.py), inline and as `.svg`;
+- the feed health view: the `feed_health` query's feeds, worst first, with sparklines of their entries and
+  polls per day (health.py);
 - `<mark>` highlighting of search snippets;
 - SQL functions `redact_url(url)` and `redact_text(text)`, security headers, and redaction of
   credential-bearing feed URLs from every response (redact.py, security.py);
@@ -34,6 +36,7 @@ from jinja2 import Environment
 from aggregator.web.article import ROUTE, article_path, article_view
 from aggregator.web.chart import can_chart, chart_svg, render_svg
 from aggregator.web.facets import MonthFacet, TagFacet, tag_filter
+from aggregator.web.health import Sparklines, feed_sparklines, relative
 from aggregator.web.redact import redact_text, redact_url
 from aggregator.web.security import wrap
 from aggregator.web.tablepage import facet_links, no_count_search, published_at_plan, search_count
@@ -88,6 +91,12 @@ def asgi_wrapper(datasette: Datasette) -> Any:
 @hookimpl
 def extra_template_vars(template: str, database: str | None, table: str | None, request: Request | None,
                         datasette: Datasette) -> dict[str, Any]:
+    if template == "query.html" and database is not None:
+        # Called by templates/query.html on the feed_health query only: per-feed sparklines (health.py).
+        async def archive_feed_sparklines() -> Sparklines:
+            return await feed_sparklines(datasette, database)
+
+        return {"archive_feed_sparklines": archive_feed_sparklines, "archive_relative_time": relative}
     if table != "entries" or request is None or database is None or not template.startswith("table"):
         return {}
 
