@@ -21,6 +21,7 @@ from aggregator.demo.site import NewsSite
 from aggregator.pipeline import poll_once
 from aggregator.store import Archive
 from aggregator.web.app import SETTINGS, make_datasette
+from aggregator.web.article import wrap_orphan_items
 from aggregator.web.health import entries_sparkline, feed_days, polls_sparkline, relative
 
 GERMAN = "newsportal-nachrichten.rss20"  # holds the seed article, with archived previous/next neighbours
@@ -449,6 +450,16 @@ def test_sparklines_draw_each_outcome_and_scale_to_the_busiest_day() -> None:
     assert bars == [14.0, 28.0]  # the 31st day back is outside the window
     assert "9 in all, at most 6 a day" in entries
     assert "<svg" in entries_sparkline({}, today) and "0 in all" in entries_sparkline({}, today)
+
+
+def test_orphan_list_items_are_put_in_a_list() -> None:
+    html = "<p>Three points:</p>\n<li>one</li><li>two &amp; more</li>\n<p>After.</p><ol><li>kept</li></ol><li>x</li>tail"
+    assert wrap_orphan_items(html) == (
+        "<p>Three points:</p>\n<ul><li>one</li><li>two &amp; more</li>\n</ul><p>After.</p><ol><li>kept</li></ol>"
+        "<ul><li>x</li></ul>tail"
+    )
+    untouched = "<ul><li>a</li></ul><p>b</p>"
+    assert wrap_orphan_items(untouched) is untouched
 
 
 def test_relative_times() -> None:

@@ -14,7 +14,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import WAIT_S, WIDTHS, chromium_driver, horizontal_overflow, require_browser, serving, set_viewport
+from browser import (
+    WAIT_S,
+    WIDTHS,
+    axe_source,
+    axe_violations,
+    chromium_driver,
+    horizontal_overflow,
+    require_browser,
+    serving,
+    set_viewport,
+)
 from test_web import Built, build_archive
 
 from aggregator.demo.site import NewsSite
@@ -185,3 +195,32 @@ def test_pages_fit_phone_and_desktop(server: str, built: Built, browser: object,
                 problems[f"{name}: list items without bullets"] = styles
     print(f"\nscreenshots ({screen}): {' '.join(map(str, shots))}")
     assert not problems, problems
+
+
+@pytest.fixture(scope="module")
+def axe() -> str:
+    return axe_source()
+
+
+@pytest.mark.parametrize("screen", list(WIDTHS))
+def test_pages_pass_axe(server: str, built: Built, browser: object, axe: str, screen: str) -> None:
+    """axe-core's WCAG 2.x level A and AA rules over every page of ours, at both widths."""
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    driver: WebDriver = browser  # type: ignore[assignment]
+    driver.set_script_timeout(60)
+    set_viewport(driver, *WIDTHS[screen])
+    found: dict[str, list[dict[str, object]]] = {}
+    checked = 0
+    for name, path in our_pages(built).items():
+        driver.get(server + path)
+        violations = axe_violations(driver, axe)
+        checked += 1
+        if violations:
+            found[name] = violations
+    assert checked == len(our_pages(built))
+    report = "\n".join(
+        f"{page}: {v['id']} ({v['impact']}): {v['help']}\n" + "\n".join(f"    {n['target']}: {n['html']}" for n in v["nodes"][:4])
+        for page, violations in found.items() for v in violations
+    )
+    assert not found, report

@@ -111,6 +111,15 @@ def extra_css_urls(datasette: Datasette) -> list[str]:
     return [datasette.urls.static_plugins(_static_name(), "archive.css")]
 
 
+@hookimpl
+def extra_js_urls(template: str, datasette: Datasette) -> list[dict[str, Any]]:
+    # Datasette's pages with form controls it leaves unnamed (static/labels.js); not the article page, whose
+    # policy allows no script of ours and which has no such controls.
+    if template in ("table.html", "database.html", "query.html"):
+        return [{"url": datasette.urls.static_plugins(_static_name(), "labels.js"), "module": True}]
+    return []
+
+
 @functools.cache
 def _static_name() -> str:
     # Datasette serves a plugin's static/ under its distribution's name when it came through the entry
