@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -118,6 +119,13 @@ def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], qu
         for url, reason in stopped.items():
             click.echo(f"  skipped {url}: {reason} (poll it with --feed to try again)", err=True)
         feeds = [f for f in feeds if f.url not in stopped]
+    # Each failure is printed once, in the summary below; its log line would say the same a second time.
+    # With -q there is no summary, and JSON log lines are for machines: both keep the log line.
+    log_json = bool(click.get_current_context().find_root().params.get("log_json"))
+    summary_filter = None if quiet or log_json else _FailedPollFilter()
+    poll_log = logging.getLogger("aggregator.poll")
+    if summary_filter is not None:
+        poll_log.addFilter(summary_filter)
     try:
         with click.progressbar(
             length=len(feeds), label="Polling feeds", file=sys.stderr if not quiet else _NullFile()
@@ -129,6 +137,8 @@ def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], qu
             reports = asyncio.run(poll_once(config, archive, feeds, on_done=done))
     finally:
         archive.close()
+        if summary_filter is not None:
+            poll_log.removeFilter(summary_filter)
     failed = [r for r in reports if r.error]
     if not quiet:
         new = sum(r.new_entries for r in reports)
@@ -137,10 +147,50 @@ def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], qu
             f"{len(reports)} feeds polled: {new} new entries, {extracted} articles extracted, "
             f"{sum(len(r.extraction_errors) for r in reports)} extraction errors, {len(failed)} feeds failed"
         )
+        pages = [r.url for r in failed if str(r.error).startswith(HTML_PAGE_ERROR)]
+        found = asyncio.run(_discover_all(pages, config)) if pages else {}
         for report in failed:
-            click.echo(f"  FAILED {report.url}: {report.error}", err=True)
+            feeds_there = found.get(report.url)
+            if not feeds_there:
+                click.echo(f"  FAILED {report.url}: {report.error}", err=True)
+                continue
+            # A site's page instead of a feed: name the feeds `add` would offer, found the same way.
+            count = f"{len(feeds_there)} feed{'s' if len(feeds_there) != 1 else ''}"
+            click.echo(f"  FAILED {report.url}: {HTML_PAGE_ERROR}; 'aggregator add {report.url}' finds {count} "
+                       "there:", err=True)
+            for feed in feeds_there[:MAX_FEEDS_NAMED]:
+                click.echo(f"    {feed.url}{_found_label(feed)}", err=True)
+            if len(feeds_there) > MAX_FEEDS_NAMED:
+                click.echo(f"    and {len(feeds_there) - MAX_FEEDS_NAMED} more", err=True)
     if failed:
         sys.exit(EXIT_FEED_ERRORS)
+
+
+HTML_PAGE_ERROR = "not a feed but an HTML page"  # how parse.py's error for an HTML page begins
+MAX_FEEDS_NAMED = 5
+
+
+class _FailedPollFilter(logging.Filter):
+    """Drops the log line of a failed poll (the poll command's summary prints each failure)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno == logging.WARNING and getattr(record, "fields", {}).get("error"))
+
+
+async def _discover_all(urls: list[str], config: Config) -> dict[str, list[Any]]:
+    """The feeds `aggregator add` finds at each URL (none when the page cannot be read)."""
+    from aggregator.discover import DiscoveryError, discover
+    from aggregator.fetch import Fetcher
+
+    async with Fetcher(config.settings) as fetcher:
+
+        async def one(url: str) -> list[Any]:
+            try:
+                return list((await discover(url, config.settings, fetcher=fetcher)).feeds)
+            except DiscoveryError:
+                return []
+
+        return dict(zip(urls, await asyncio.gather(*(one(u) for u in urls)), strict=True))
 
 
 def serve_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -190,8 +240,11 @@ def serve(config_path: Path | None, db_path: Path, host: str, port: int) -> None
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def status(config_path: Path | None, db_path: Path, as_json: bool) -> None:
-    """Feed health: last poll, HTTP status, consecutive errors, next poll, entries."""
-    from aggregator.status import feed_health, format_table
+    """Feed health: last poll, HTTP status, consecutive errors, next poll, entries.
+
+    Exit code 1 when every feed in the config is failing or stopped: the archive collects nothing.
+    """
+    from aggregator.status import all_failing, feed_health, format_table
 
     if not db_path.exists():
         raise click.UsageError(f"no archive at {db_path} (run 'aggregator poll' or 'aggregator run' first)")
@@ -200,6 +253,8 @@ def status(config_path: Path | None, db_path: Path, as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
         click.echo(format_table(rows))
+    if all_failing(rows):
+        sys.exit(EXIT_FEED_ERRORS)
 
 
 @main.command("import")
@@ -441,11 +496,13 @@ def backfill(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...]
 
         with click.progressbar(length=len(feed_ids) * max_pages, label="Backfilling", file=sys.stderr) as bar:
             reports = asyncio.run(run())
+        names = archive.feed_titles()
     finally:
         archive.close()
     for report in reports:
         end = "reached the first post" if report.reached_start else "more remain"
-        click.echo(f"feed {report.feed_id}: {report.added} older posts archived, {report.failed} failed, {end}")
+        name = names.get(report.feed_id) or f"feed {report.feed_id}"
+        click.echo(f"{name}: {report.added} older posts archived, {report.failed} failed, {end}")
 
 
 @main.command()

@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 from aggregator.config import Settings
 from aggregator.fetch import FEED_ACCEPT, Fetcher, FetchResult
 from aggregator.models import ParsedFeed
-from aggregator.parse import FeedParseError, html_document, parse_feed
+from aggregator.parse import FeedParseError, feed_anchor_links, parse_feed
 from aggregator.urls import normalize_url
 
 # The first request may be a feed or a page.
@@ -26,13 +26,6 @@ DISCOVER_ACCEPT = (
 # Tried when a page advertises no feed: WordPress, Ghost, Hugo, Jekyll, generic.
 COMMON_PATHS = ("/feed/", "/rss/", "/rss.xml", "/atom.xml", "/feed.xml", "/index.xml", "/feed.json", "/?feed=rss2")
 MAX_LINKED = 30  # advertised or linked candidates checked per page
-_FEED_ANCHOR = re.compile(
-    r"(?:^|/)(?:feeds?|rss2?|atom|rdf)/?$"  # .../feed/, .../rss, .../atom/, .../feed/rdf/
-    r"|(?:^|/)feeds?/json/?$"  # WordPress's JSON Feed plugin
-    r"|(?:^|/)(?:feed|rss|atom|index|rss2)\.(?:xml|rss|atom|rdf|json)$"  # feed.xml, index.xml, feed.json
-    r"|\.(?:rss|atom|rdf)$",
-    re.IGNORECASE,
-)
 _FORMAT_NAMES = {
     "rss090": "RSS 0.90", "rss091n": "RSS 0.91", "rss091u": "RSS 0.91", "rss092": "RSS 0.92", "rss093": "RSS 0.93",
     "rss094": "RSS 0.94", "rss20": "RSS 2.0", "rss10": "RSS 1.0", "rss": "RSS", "atom01": "Atom 0.1",
@@ -111,7 +104,7 @@ async def discover(url: str, settings: Settings, *, fetcher: Fetcher | None = No
         return found
 
     base = result.url
-    linked = [u for u in _anchor_links(result.body, base) if u not in advertised]
+    linked = [u for u in feed_anchor_links(result.body, base) if u not in advertised]
     await _check_all(fetcher, found, [(u, "advertised") for u in advertised[:MAX_LINKED]]
                      + [(u, "linked") for u in linked[:MAX_LINKED]])
     if not found.feeds:
@@ -174,21 +167,3 @@ async def _check_all(fetcher: Fetcher, found: Discovery, candidates: list[tuple[
             seen_content.add(identity)
         found.feeds.append(feed)
 
-
-def _anchor_links(body: bytes, base: str) -> list[str]:
-    """`<a href>`s of a page whose path looks like a feed's (…/feed/, rss.xml, index.xml, feed.json …)."""
-    doc, base = html_document(body, base)
-    if doc is None:
-        return []
-    links: list[str] = []
-    for anchor in doc.iter("a"):
-        href = (anchor.get("href") or "").strip()
-        if not href or href.startswith("#"):
-            continue
-        url = normalize_url(href, base)
-        if url is None:
-            continue
-        parts = urlsplit(url)
-        if (_FEED_ANCHOR.search(parts.path) or "feed=" in parts.query.lower()) and url not in links:
-            links.append(url)
-    return links

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import lxml.html
@@ -513,7 +513,20 @@ def _html_page_error(body: bytes, base: str) -> FeedParseError:
     links = _feed_links(body, base)
     if links:
         return FeedParseError("not a feed but an HTML page; it links to feeds: " + ", ".join(links), links)
-    return FeedParseError("not a feed but an HTML page (it links to no feeds)")
+    # The candidates `aggregator add` checks next: links whose path looks like a feed's.
+    anchors = feed_anchor_links(body, base)
+    if anchors:
+        shown = ", ".join(anchors[:_NAMED_ANCHORS]) + (
+            f" and {len(anchors) - _NAMED_ANCHORS} more" if len(anchors) > _NAMED_ANCHORS else ""
+        )
+        pages = "page that looks" if len(anchors) == 1 else "pages that look"
+        return FeedParseError(
+            f"not a feed but an HTML page; it links to {len(anchors)} {pages} like feeds: {shown} "
+            f"('aggregator add {base}' checks them)"
+        )
+    return FeedParseError(
+        f"not a feed but an HTML page (it links to no feeds; 'aggregator add {base}' also tries the usual feed paths)"
+    )
 
 
 def html_document(body: bytes, base: str) -> tuple[lxml.html.HtmlElement | None, str]:
@@ -540,4 +553,33 @@ def _feed_links(body: bytes, base: str) -> list[str]:
             url = _url(link.get("href"), base)
             if url and url not in links:
                 links.append(url)
+    return links
+
+
+_FEED_ANCHOR = re.compile(
+    r"(?:^|/)(?:feeds?|rss2?|atom|rdf)/?$"  # .../feed/, .../rss, .../atom/, .../feed/rdf/
+    r"|(?:^|/)feeds?/json/?$"  # WordPress's JSON Feed plugin
+    r"|(?:^|/)(?:feed|rss|atom|index|rss2)\.(?:xml|rss|atom|rdf|json)$"  # feed.xml, index.xml, feed.json
+    r"|\.(?:rss|atom|rdf)$",
+    re.IGNORECASE,
+)
+_NAMED_ANCHORS = 3
+
+
+def feed_anchor_links(body: bytes, base: str) -> list[str]:
+    """`<a href>`s of a page whose path looks like a feed's (…/feed/, rss.xml, index.xml, feed.json …)."""
+    doc, base = html_document(body, base)
+    if doc is None:
+        return []
+    links: list[str] = []
+    for anchor in doc.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if not href or href.startswith("#"):
+            continue
+        url = _normalize_url(href, base)
+        if url is None:
+            continue
+        parts = urlsplit(url)
+        if (_FEED_ANCHOR.search(parts.path) or "feed=" in parts.query.lower()) and url not in links:
+            links.append(url)
     return links

@@ -15,6 +15,15 @@ def feed_health(db_path: str | os.PathLike[str]) -> list[dict[str, object]]:
         archive.close()
 
 
+def all_failing(rows: list[dict[str, object]]) -> bool:
+    """Every feed of the config failed at its last poll or was stopped (and there is at least one).
+
+    Feeds removed from the config or disabled do not count; a feed not polled yet is not failing.
+    """
+    active = [row for row in rows if row["active"]]
+    return bool(active) and all(row["stopped_at"] or int(row["error_count"] or 0) > 0 for row in active)
+
+
 def format_table(rows: list[dict[str, object]]) -> str:
     columns = [
         ("id", "ID"),

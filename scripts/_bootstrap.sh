@@ -1,5 +1,5 @@
 # Sourced by scripts/run and scripts/test: make sure .venv exists with the project installed.
-# Reinstalls when pyproject.toml changed since the last install.
+# Reinstalls when pyproject.toml changed since the last install, or an extra is asked for that is not installed.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
@@ -17,15 +17,23 @@ find_python() {
     return 1
 }
 
-stamp="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)-${EXTRAS}"
+# The stamp records the pyproject.toml it installed and every extra installed with it: scripts/test needs
+# `test`, scripts/run none, and switching between them must not reinstall the package each time. A request
+# for an extra not yet installed installs the union, so the next switch back finds everything in place.
+hash="$(sha256sum < "$ROOT/pyproject.toml" | cut -c1-16)"
+installed_hash="" installed_extras=""
+if [ -f "$VENV/.aggregator-installed" ]; then read -r installed_hash installed_extras < "$VENV/.aggregator-installed" || true; fi
+[ "$installed_hash" = "$hash" ] || installed_extras=""
+union="$(printf '%s\n' ${installed_extras//,/ } ${EXTRAS//,/ } | sort -u | paste -sd, -)"
 if [ ! -x "$VENV/bin/python" ]; then
     python="$(find_python)"
     echo "Creating virtual environment in $VENV with $python" >&2
     "$python" -m venv "$VENV"
+    installed_hash=""
 fi
-if [ "$(cat "$VENV/.aggregator-installed" 2>/dev/null)" != "$stamp" ]; then
-    echo "Installing aggregator${EXTRAS:+[$EXTRAS]} and its dependencies into $VENV" >&2
+if [ "$installed_hash" != "$hash" ] || [ "$union" != "$installed_extras" ]; then
+    echo "Installing aggregator${union:+[$union]} and its dependencies into $VENV" >&2
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT${EXTRAS:+[$EXTRAS]}" >&2
-    echo "$stamp" > "$VENV/.aggregator-installed"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT${union:+[$union]}" >&2
+    echo "$hash $union" > "$VENV/.aggregator-installed"
 fi

@@ -10,6 +10,8 @@ import shutil
 import socket
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -98,3 +100,80 @@ def chromium_driver(profile_dir: Path) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+# A phone and a wide desktop screen: every page of ours must fit both without scrolling sideways.
+WIDTHS = {"phone": (360, 780), "desktop": (1440, 900)}
+
+
+def set_viewport(driver: Any, width: int, height: int) -> None:
+    """Emulate a screen of this size (a phone's mobile viewport at narrow widths), not just a window size."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 800},
+    )
+
+
+def horizontal_overflow(driver: Any) -> dict[str, Any]:
+    """How far the page is wider than its viewport, and the elements that stick out past its right edge."""
+    return dict(driver.execute_script(
+        """
+        const root = document.documentElement, width = root.clientWidth, out = [];
+        for (const el of document.body.querySelectorAll('*')) {
+          const box = el.getBoundingClientRect();
+          if (box.width && box.right > width + 1) {
+            out.push(`${el.tagName.toLowerCase()}.${el.className}#${el.id} right=${Math.round(box.right)}`);
+          }
+        }
+        return {scrollWidth: root.scrollWidth, clientWidth: width, wide: out.slice(0, 12)};
+        """
+    ))
+
+
+# axe-core, the accessibility checker, from the npm registry through npm; kept in the environment's share/
+# folder after the first run, so later runs need no network. Pinned: a newer axe knows new rules.
+AXE_VERSION = "4.14.1"
+AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")
+
+
+def axe_source() -> str:
+    cached = Path(sys.prefix) / "share" / "axe-core" / AXE_VERSION / "axe.min.js"
+    if not cached.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            message = "npm missing (apt-get install npm; scripts/test does it): axe-core cannot be fetched"
+            if os.environ.get("CI"):
+                pytest.fail(message)
+            pytest.skip(message)
+        with tempfile.TemporaryDirectory() as tmp:
+            packed = subprocess.run(
+                [npm, "pack", f"axe-core@{AXE_VERSION}", "--pack-destination", tmp, "--silent"],
+                capture_output=True, text=True, timeout=300, cwd=tmp, check=True,
+            ).stdout.strip().splitlines()[-1]
+            with tarfile.open(Path(tmp) / packed) as tar:
+                member = tar.extractfile("package/axe.min.js")
+                assert member is not None, "axe-core's package has no axe.min.js"
+                source = member.read()
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(".part")
+        partial.write_bytes(source)
+        partial.replace(cached)  # whole or not at all, should two test runs fetch it at once
+    return cached.read_text(encoding="utf-8")
+
+
+def axe_violations(driver: Any, source: str) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.x A/AA violations on the current page: rule, impact, and the offending nodes."""
+    driver.execute_script(source)
+    result = driver.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['violations']})
+          .then(r => done(r.violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 200),
+                                      summary: n.failureSummary}))}))))
+          .catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));
+        """,
+        list(AXE_TAGS),
+    )
+    return list(result)

@@ -8,7 +8,9 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -19,6 +21,8 @@ from aggregator.demo.site import NewsSite
 from aggregator.pipeline import poll_once
 from aggregator.store import Archive
 from aggregator.web.app import SETTINGS, make_datasette
+from aggregator.web.article import wrap_orphan_items
+from aggregator.web.health import entries_sparkline, feed_days, polls_sparkline, relative
 
 GERMAN = "newsportal-nachrichten.rss20"  # holds the seed article, with archived previous/next neighbours
 ENGLISH = "harbour-times-news.atom10"
@@ -156,10 +160,21 @@ async def test_index_shows_description_and_canned_queries(ds: Datasette) -> None
     assert "Latest articles" in response.text and "Feed health" in response.text
 
 
+async def test_sql_box_starts_with_a_query_over_the_articles(ds: Datasette) -> None:
+    html = (await ds.client.get("/archive")).text
+    sql = html.split('<textarea id="sql-editor" name="sql">', 1)[1].split("</textarea>", 1)[0]
+    assert sql.startswith("select id, title, published_at") and "from entries" in sql
+    assert "backfill_failures" not in sql
+    rows = await get_json(ds, "/archive.json?" + urlencode({"sql": sql, "_shape": "array"}))
+    assert len(rows) == 20 and rows[0]["published_at"] >= rows[-1]["published_at"]
+    assert '<label for="sql-editor"' in html
+    assert 'href="/archive/pages"' not in html  # hidden, like the search index's tables
+
+
 async def test_internal_tables_hidden(ds: Datasette) -> None:
     tables = {t["name"]: t for t in (await get_json(ds, "/archive.json"))["tables"]}
     for name in ("entries_fts", "entries_fts_data", "entries_fts_idx", "entries_fts_docsize", "entries_fts_config",
-                 "schema_migrations"):
+                 "schema_migrations", "pages", "simhash_bands"):
         assert tables[name]["hidden"], name
     for name in ("entries", "feeds", "polls", "tags", "entry_tags", "enclosures"):
         assert not tables[name]["hidden"], name
@@ -333,10 +348,16 @@ async def test_search_query_escapes_article_text(ds: Datasette) -> None:
 
 async def test_search_as_atom_feed(ds: Datasette) -> None:
     atom = await ds.client.get("/archive/search.atom?q=Insolvenz")
-    assert atom.status_code == 200 and "<entry>" in atom.text and "<title>Search articles</title>" in atom.text
+    assert atom.status_code == 200 and "<entry>" in atom.text
+    # Titled with the search, so that several subscribed searches can be told apart; the entries keep theirs.
+    assert atom.text.count("<title>Search articles: Insolvenz</title>") == 1
     assert "&lt;mark" not in atom.text  # plain-text snippets in the feed
+    quoted = await ds.client.get("/archive/search.atom?" + urlencode({"q": '"Görlitzer Gießerei" OR "R&D <x>"'}))
+    assert "<title>Search articles: \"Görlitzer Gießerei\" OR \"R&amp;D &lt;x&gt;\"</title>" in quoted.text
+    assert quoted.status_code == 200 and "<entry>" in quoted.text
     empty = await ds.client.get("/archive/search.atom?q=xylophonorchester")
     assert empty.status_code == 200 and "<feed" in empty.text and "<entry>" not in empty.text
+    assert "<title>Search articles: xylophonorchester</title>" in empty.text
 
 
 async def test_feed_articles(ds: Datasette, built: Built) -> None:
@@ -380,12 +401,82 @@ async def test_feed_health(ds: Datasette, built: Built) -> None:
     assert healthy["News – The Harbour Times"]["polls_24h"] == 1
 
 
+async def test_feed_health_at_a_glance(ds: Datasette, built: Built) -> None:
+    response = await ds.client.get("/archive/feed_health")
+    assert response.status_code == 200
+    assert_no_secret(response)
+    html = response.text
+    glance = html.split('<section class="feed-glance"', 1)[1].split("</section>", 1)[0]
+    items = re.findall(r'<li class="feed-glance-item health-([a-z-]+)" id="feed-(\d+)">', glance)
+    # Worst first, as the query orders them: the failing private feed, then the two healthy ones.
+    assert items[0] == ("failing", str(built.private_feed_id))
+    assert {int(i) for _, i in items[1:]} == {built.german_feed_id, built.english_feed_id}
+    assert [h for h, _ in items[1:]] == ["ok", "ok"]
+    assert glance.count('<svg class="sparkline entries"') == glance.count('<svg class="sparkline polls"') == 3
+    german = glance.split(f'id="feed-{built.german_feed_id}">', 1)[1].split("</li>", 1)[0]
+    # Polled today without an error, its 10 entries first seen today: the last day of both sparklines.
+    assert re.search(r'<rect class="ok" [^>]*><title>\d{4}-\d\d-\d\d: 1 polls, 0 failed</title></rect></svg>', german)
+    assert "10 new</title></rect></svg>" in german and "New entries per day, last 30 days: 10 in all" in german
+    assert "Next poll <time" in german
+    private = glance.split(f'id="feed-{built.private_feed_id}">', 1)[1].split("</li>", 1)[0]
+    assert "2 failed polls in a row: HTTP 401 from https://***@private.example/feed.xml?token=***&amp;lang=de" in private
+    assert "Next poll not scheduled yet" in private
+    assert "<script" not in glance
+
+
+async def test_feed_days_counts_entries_and_poll_outcomes(ds: Datasette, built: Built) -> None:
+    # The private feed's one poll, on 2025-02-16, failed with HTTP 401.
+    days = await feed_days(ds, "archive", today=date(2025, 2, 16))
+    assert days[built.private_feed_id].polls == {date(2025, 2, 16): (1, 1)}
+    spark = polls_sparkline(days[built.private_feed_id].polls, date(2025, 2, 16))
+    assert spark.count('class="none"') == 29 and spark.count('class="failed"') == 1
+    assert 'aria-label="Polls per day, last 30 days: 1 every poll failed, 29 no poll"' in spark
+    today = datetime.now(UTC).date()
+    now = await feed_days(ds, "archive")
+    assert now[built.german_feed_id].entries == {today: 10} and now[built.german_feed_id].polls == {today: (1, 0)}
+
+
+def test_sparklines_draw_each_outcome_and_scale_to_the_busiest_day() -> None:
+    today = date(2026, 3, 31)
+    polls = {today: (4, 0), today - timedelta(days=1): (4, 1), today - timedelta(days=2): (2, 2)}
+    svg = polls_sparkline(polls, today)
+    kinds = re.findall(r'<rect class="(\w+)"', svg)
+    assert len(kinds) == 30 and kinds[-3:] == ["failed", "some", "ok"] and set(kinds[:-3]) == {"none"}
+    # Heights differ as well as colours, so the outcome reads without colour vision.
+    heights = {k: re.search(rf'class="{k}" [^>]*height="(\d+)"', svg).group(1) for k in ("none", "ok", "some", "failed")}
+    assert len(set(heights.values())) == 4
+    entries = entries_sparkline({today: 6, today - timedelta(days=29): 3, today - timedelta(days=30): 99}, today)
+    bars = [float(h) for h in re.findall(r'height="([\d.]+)" fill="#0072B2"', entries)]
+    assert bars == [14.0, 28.0]  # the 31st day back is outside the window
+    assert "9 in all, at most 6 a day" in entries
+    assert "<svg" in entries_sparkline({}, today) and "0 in all" in entries_sparkline({}, today)
+
+
+def test_orphan_list_items_are_put_in_a_list() -> None:
+    html = "<p>Three points:</p>\n<li>one</li><li>two &amp; more</li>\n<p>After.</p><ol><li>kept</li></ol><li>x</li>tail"
+    assert wrap_orphan_items(html) == (
+        "<p>Three points:</p>\n<ul><li>one</li><li>two &amp; more</li>\n</ul><p>After.</p><ol><li>kept</li></ol>"
+        "<ul><li>x</li></ul>tail"
+    )
+    untouched = "<ul><li>a</li></ul><p>b</p>"
+    assert wrap_orphan_items(untouched) is untouched
+
+
+def test_relative_times() -> None:
+    now = datetime(2026, 3, 31, 11, 48, tzinfo=UTC)
+    assert relative("2026-03-31T12:00:00Z", now) == "in 12 min"
+    assert relative("2026-03-31T08:30:00Z", now) == "3 h ago"
+    assert relative("2026-03-27T11:48:00Z", now) == "4 days ago"
+    assert relative("2026-03-31T11:48:30Z", now) == "now"
+    assert relative("not a time", now) == ""
+
+
 async def test_articles_per_day_chart(ds: Datasette, built: Built) -> None:
     rows = await get_json(ds, "/archive/articles_per_day.json?_shape=array")
     assert sum(r["articles"] for r in rows) == 21  # the 30 days up to the newest article; not the 2024 one
     assert {r["feed"] for r in rows} == {"Nachrichten – Newsportal", "News – The Harbour Times", "Private feed"}
     html = (await ds.client.get("/archive/articles_per_day")).text
-    svg = html.split('<figure class="archive-chart">', 1)[1].split("</figure>", 1)[0]
+    svg = html.split('<figure class="archive-chart" tabindex="0">', 1)[1].split("</figure>", 1)[0]
     assert svg.startswith("<svg") and svg.count("<rect") >= len(rows)
     assert "Nachrichten – Newsportal (10)" in svg and "News – The Harbour Times (10)" in svg
     assert "<script" not in svg and "http://" not in svg.replace("http://www.w3.org/2000/svg", "")

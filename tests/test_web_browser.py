@@ -2,17 +2,29 @@
 through chromium-driver, against `aggregator serve` on 127.0.0.1.
 
 Search for a German word, open a result, follow Next to the neighbour article and come back with Previous;
-screenshots are saved (their paths printed). scripts/test installs chromium when it is missing; the test
+then every page of ours at a phone's and a desktop's width, which must not scroll sideways. Screenshots are
+saved under pytest's tmp_path (their paths printed). scripts/test installs chromium when it is missing; the test
 skips only when chromium is absent outside CI.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import WAIT_S, chromium_driver, require_browser, serving
+from browser import (
+    WAIT_S,
+    WIDTHS,
+    axe_source,
+    axe_violations,
+    chromium_driver,
+    horizontal_overflow,
+    require_browser,
+    serving,
+    set_viewport,
+)
 from test_web import Built, build_archive
 
 from aggregator.demo.site import NewsSite
@@ -97,3 +109,118 @@ def test_search_open_follow_next_and_back(server: str, built: Built, browser: ob
     # The pages ran under their Content-Security-Policy without a violation or a script error.
     severe = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     assert not severe, severe
+
+
+FACETS = "_facet=feed_id&_facet_tags=id&_facet=language&_facet=author&_facet_month=published_at"
+
+
+def our_pages(built: Built) -> dict[str, str]:
+    with sqlite3.connect(built.path) as db:
+        listed = db.execute("select min(id) from entries where content_html like '%<ul>%'").fetchone()[0]
+    assert listed is not None, "no article of the test site has a bullet list"
+    return {
+        "database": "/archive",
+        "entries": "/archive/entries",
+        "entries-facets": f"/archive/entries?{FACETS}",
+        "entries-search": f"/archive/entries?_search={GERMAN_WORD}",
+        "search": f"/archive/search?q={GERMAN_WORD}",
+        "article": f"/archive/article/{built.seed_id}",
+        "article-list": f"/archive/article/{listed}",
+        "chain": f"/archive/chain?id={built.seed_id}",
+        "feed-health": "/archive/feed_health",
+        "chart": "/archive/articles_per_day",
+    }
+
+
+# Every word of the facet lists on one line: Datasette's break-all cut "Talbach" and counts like "39".
+_SPLIT_WORDS = """
+const split = [];
+for (const li of document.querySelectorAll('.facet-info li')) {
+  const walker = document.createTreeWalker(li, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const match of node.data.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+      if (tops.size > 1) split.push(match[0]);
+    }
+  }
+}
+return split;
+"""
+
+
+@pytest.mark.parametrize("screen", list(WIDTHS))
+def test_pages_fit_phone_and_desktop(server: str, built: Built, browser: object, tmp_path: Path, screen: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    driver: WebDriver = browser  # type: ignore[assignment]
+    width, height = WIDTHS[screen]
+    set_viewport(driver, width, height)
+    problems: dict[str, object] = {}
+    shots = []
+    for name, path in our_pages(built).items():
+        driver.get(server + path)
+        # A phone zooms out to show content wider than its screen: the page then scrolls sideways at 100%.
+        shown = driver.execute_script("return window.innerWidth")
+        if shown != width:
+            problems[f"{name}: shown {shown} px wide on a {width} px screen"] = shown
+        shot = tmp_path / f"{screen}-{width}-{name}.png"
+        assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 5_000
+        shots.append(shot)
+        overflow = horizontal_overflow(driver)
+        if overflow["scrollWidth"] > overflow["clientWidth"]:
+            problems[f"{name}: scrolls sideways"] = overflow
+        split = driver.execute_script(_SPLIT_WORDS)
+        if split:
+            problems[f"{name}: facet words split across lines"] = split
+        if name == "entries-facets":
+            assert driver.find_elements(By.CSS_SELECTOR, ".facet-info li"), "no facets shown"
+        if name in ("entries", "entries-search"):
+            # The first article's title is on the first screen: help text must not push it down.
+            first = driver.find_element(By.CSS_SELECTOR, "ol.archive-results li.archive-result .result-title")
+            top = driver.execute_script("return arguments[0].getBoundingClientRect().top", first)
+            if top > height - 60:
+                problems[f"{name}: first article at {top:.0f} px"] = top
+        if name == "article-list":
+            # List items in the article text keep their bullets (Datasette resets ul/ol to list-style none).
+            styles = driver.execute_script(
+                "return [...document.querySelectorAll('#article-text ul li, .feed-version ul li')]"
+                ".map(li => getComputedStyle(li).listStyleType)"
+            )
+            assert styles, "the article's list is not on its page"
+            if "none" in styles:
+                problems[f"{name}: list items without bullets"] = styles
+    print(f"\nscreenshots ({screen}): {' '.join(map(str, shots))}")
+    assert not problems, problems
+
+
+@pytest.fixture(scope="module")
+def axe() -> str:
+    return axe_source()
+
+
+@pytest.mark.parametrize("screen", list(WIDTHS))
+def test_pages_pass_axe(server: str, built: Built, browser: object, axe: str, screen: str) -> None:
+    """axe-core's WCAG 2.x level A and AA rules over every page of ours, at both widths."""
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    driver: WebDriver = browser  # type: ignore[assignment]
+    driver.set_script_timeout(60)
+    set_viewport(driver, *WIDTHS[screen])
+    found: dict[str, list[dict[str, object]]] = {}
+    checked = 0
+    for name, path in our_pages(built).items():
+        driver.get(server + path)
+        violations = axe_violations(driver, axe)
+        checked += 1
+        if violations:
+            found[name] = violations
+    assert checked == len(our_pages(built))
+    report = "\n".join(
+        f"{page}: {v['id']} ({v['impact']}): {v['help']}\n" + "\n".join(f"    {n['target']}: {n['html']}" for n in v["nodes"][:4])
+        for page, violations in found.items() for v in violations
+    )
+    assert not found, report

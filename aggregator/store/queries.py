@@ -13,6 +13,10 @@ class QueryStore(Connection):
         """One row per feed for `aggregator status`: polling state, errors, entries and gaps, worst first."""
         return list(self.db.query(_HEALTH_SQL))
 
+    def feed_titles(self) -> dict[int, str]:
+        """feed id -> the name to show: its configured title, else its own, else its URL."""
+        return dict(self.db.execute("SELECT id, COALESCE(config_title, title, url) FROM feeds").fetchall())
+
     def latest_entries(self, feed_id: int | None = None, limit: int = 50) -> list[dict[str, object]]:
         """The newest entries (of one feed, or all), newest first."""
         return list(

@@ -14,8 +14,10 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import lxml.html
 import markupsafe
 from datasette.utils.asgi import NotFound, Request, Response
+from lxml import etree
 
 from aggregator.sanitize import html_to_text, sanitize_html
 from aggregator.web.redact import redact_url
@@ -69,11 +71,44 @@ def paragraphs(text: str | None) -> markupsafe.Markup:
     )
 
 
+_LISTS = frozenset({"ul", "ol", "menu"})
+
+
+def wrap_orphan_items(html: str) -> str:
+    """List items outside any list (some sites and extractors leave them so) put into a <ul>: a screen reader
+    announces a list, and Datasette's list reset no longer takes their bullets. Runs on sanitised HTML."""
+    if "<li" not in html:
+        return html
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    orphans = [li for li in root.iter("li") if li.getparent() is not None and li.getparent().tag not in _LISTS]
+    if not orphans:
+        return html
+    for li in orphans:
+        if li.getparent() is None or li.getparent().tag in _LISTS:
+            continue  # already moved into the list of the item before it
+        parent = li.getparent()
+        wrapper = etree.Element("ul")
+        li.addprevious(wrapper)
+        item: Any = li
+        while item is not None and item.tag == "li":
+            following = item.getnext()
+            if (item.tail or "").strip():
+                # Text after an item ends the run; it stays after the list.
+                wrapper.tail, item.tail = item.tail, None
+                wrapper.append(item)
+                break
+            wrapper.append(item)
+            item = following
+        assert wrapper.getparent() is parent
+    return (root.text or "") + "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)
+
+
 def article_body(entry: dict[str, Any]) -> tuple[markupsafe.Markup, str, markupsafe.Markup | None]:
     """(main text, where it comes from, the feed's version when it is shown separately)."""
     # Stored HTML was sanitised when it was stored; it is sanitised again here, so a row written by an
     # older version, another tool or by hand cannot put markup on the page that the allow-list forbids.
     feed_html = sanitize_html(entry.get("content_html"), base_url=entry.get("canonical_url") or entry.get("url"))
+    feed_html = wrap_orphan_items(feed_html) if feed_html else feed_html
     full_text = entry.get("full_text")
     if entry.get("full_text_source") == "page" and full_text:
         page_words = len(full_text.split())

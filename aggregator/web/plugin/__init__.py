@@ -7,29 +7,36 @@ for it. It adds:
 - the article view `/DATABASE/article/ID` (article.py) and links to it from titles;
 - `month` and `tags` facets and the `?_tag=` filter (facets.py);
 - a server-drawn chart for queries returning day/articles(/feed) (chart.py), inline and as `.svg`;
+- the feed health view: the `feed_health` query's feeds, worst first, with sparklines of their entries and
+  polls per day (health.py);
 - `<mark>` highlighting of search snippets;
 - SQL functions `redact_url(url)` and `redact_text(text)`, security headers, and redaction of
   credential-bearing feed URLs from every response (redact.py, security.py);
-- an empty Atom feed instead of an error when a subscribed search has no results (datasette-atom);
+- an empty Atom feed instead of an error when a subscribed search has no results, and a search's feed titled
+  with its query (datasette-atom);
 - a fast entries page over a big archive: search on the date index, counts capped, facets on request
   (tablepage.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 import sqlite3
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape as xml_escape
 
 import markupsafe
 from datasette import hookimpl
+from datasette.utils import call_with_supported_arguments
 from datasette.utils.asgi import Request, Response
 from jinja2 import Environment
 
 from aggregator.web.article import ROUTE, article_path, article_view
 from aggregator.web.chart import can_chart, chart_svg, render_svg
 from aggregator.web.facets import MonthFacet, TagFacet, tag_filter
+from aggregator.web.health import Sparklines, feed_sparklines, relative
 from aggregator.web.redact import redact_text, redact_url
 from aggregator.web.security import wrap
 from aggregator.web.tablepage import facet_links, no_count_search, published_at_plan, search_count
@@ -84,6 +91,12 @@ def asgi_wrapper(datasette: Datasette) -> Any:
 @hookimpl
 def extra_template_vars(template: str, database: str | None, table: str | None, request: Request | None,
                         datasette: Datasette) -> dict[str, Any]:
+    if template == "query.html" and database is not None:
+        # Called by templates/query.html on the feed_health query only: per-feed sparklines (health.py).
+        async def archive_feed_sparklines() -> Sparklines:
+            return await feed_sparklines(datasette, database)
+
+        return {"archive_feed_sparklines": archive_feed_sparklines, "archive_relative_time": relative}
     if table != "entries" or request is None or database is None or not template.startswith("table"):
         return {}
 
@@ -96,6 +109,15 @@ def extra_template_vars(template: str, database: str | None, table: str | None, 
 @hookimpl
 def extra_css_urls(datasette: Datasette) -> list[str]:
     return [datasette.urls.static_plugins(_static_name(), "archive.css")]
+
+
+@hookimpl
+def extra_js_urls(template: str, datasette: Datasette) -> list[dict[str, Any]]:
+    # Datasette's pages with form controls it leaves unnamed (static/labels.js); not the article page, whose
+    # policy allows no script of ours and which has no such controls.
+    if template in ("table.html", "database.html", "query.html"):
+        return [{"url": datasette.urls.static_plugins(_static_name(), "labels.js"), "module": True}]
+    return []
 
 
 @functools.cache
@@ -176,10 +198,51 @@ def handle_exception(datasette: Datasette, request: Request, exception: Exceptio
     ):
         database, _, name = request.path.strip("/").rpartition("/")
         name = name[: -len(".atom")]
-        queries = datasette.metadata("queries", database=database) or {} if database else {}
-        title = markupsafe.escape(queries.get(name, {}).get("title") or name)
+        title = markupsafe.escape(_feed_title(datasette, database, name, request))
         return Response(
             _EMPTY_ATOM.format(id=markupsafe.escape(request.url), title=title),
             content_type="application/xml; charset=utf-8",
         )
     return None
+
+
+def _query_title(datasette: Datasette, database: str, name: str) -> str:
+    queries = (datasette.metadata("queries", database=database) or {}) if database else {}
+    return str(queries.get(name, {}).get("title") or name)
+
+
+def _feed_title(datasette: Datasette, database: str, name: str, request: Request) -> str:
+    """A canned query's title, with the search words when there are any: a reader subscribed to several
+    searches tells them apart by their titles."""
+    title = _query_title(datasette, database, name)
+    q = (request.args.get("q") or "").strip()
+    return f"{title}: {q}" if q else title
+
+
+@hookimpl
+def startup(datasette: Datasette) -> None:
+    # datasette-atom titles a canned query's feed with the query's configured title only; wrap its renderer
+    # (registered before startup) to add the search words.
+    atom = datasette.renderers.get("atom")
+    if atom is None or getattr(atom[0], "titled_by_aggregator", False):
+        return
+    render, can_render = atom
+
+    async def titled(datasette: Datasette, request: Request, sql: str, columns: list[str], rows: list[Any],
+                     database: str, table: str | None, query_name: str | None, view_name: str, data: Any) -> Any:
+        result = call_with_supported_arguments(
+            render, datasette=datasette, request=request, sql=sql, columns=columns, rows=rows, database=database,
+            table=table, query_name=query_name, view_name=view_name, data=data, args=request.args,
+        )
+        if asyncio.iscoroutine(result):
+            result = await result
+        if not query_name or not isinstance(result, Response) or not (request.args.get("q") or "").strip():
+            return result
+        body = result.body.decode("utf-8") if isinstance(result.body, bytes) else str(result.body)
+        old = f"<title>{xml_escape(_query_title(datasette, database, query_name))}</title>"
+        new = f"<title>{xml_escape(_feed_title(datasette, database, query_name, request))}</title>"
+        result.body = body.replace(old, new, 1)  # the feed's own title comes before every entry's
+        return result
+
+    titled.titled_by_aggregator = True  # type: ignore[attr-defined]
+    datasette.renderers["atom"] = (titled, can_render)
