@@ -123,7 +123,7 @@ def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], qu
     # With -q there is no summary, and JSON log lines are for machines: both keep the log line.
     log_json = bool(click.get_current_context().find_root().params.get("log_json"))
     summary_filter = None if quiet or log_json else _FailedPollFilter()
-    poll_log = logging.getLogger("aggregator.poll")
+    poll_log = logging.getLogger("aggregator.pipeline")
     if summary_filter is not None:
         poll_log.addFilter(summary_filter)
     try:
