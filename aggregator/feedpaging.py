@@ -15,6 +15,8 @@ _OLDER_RELS = ("next", "prev-archive")  # RFC 5005: a paged feed's next page, an
 class Paging:
     older: str | None  # the page of older entries the feed names (rel="next" or rel="prev-archive")
     wordpress: bool  # the feed's generator is WordPress, whose feeds page with ?paged=N
+    generator: str | None = None
+    prev_archive: str | None = None
 
 
 def feed_paging(body: bytes, base_url: str) -> Paging:
@@ -42,7 +44,8 @@ def feed_paging(body: bytes, base_url: str) -> Paging:
         elif tag in (f"{_ATOM}generator", "generator"):
             generator = f"{child.text or ''} {child.get('uri') or ''}"
     link = older.get("next") or older.get("prev-archive")
-    return Paging(link, "wordpress" in generator.lower())
+    return Paging(link, "wordpress" in generator.lower(), " ".join(generator.split()) or None,
+                  older.get("prev-archive"))
 
 
 def wordpress_page(feed_url: str, page: int) -> str:

@@ -121,6 +121,7 @@ class GapFiller:
         if not current.ok or not current.body:
             return 0, False
         paging = feed_paging(current.body, current.url)
+        self.archive.set_feed_paging(feed_id, paging.generator, paging.older, paging.prev_archive)
         if paging.older is None and not paging.wordpress:
             return 0, False
         recovered, reached = 0, False

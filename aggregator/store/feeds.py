@@ -79,6 +79,13 @@ class FeedStore(Connection):
         ).fetchone()
         return row[0] if row and row[0] is not None else None
 
+    def set_feed_paging(self, feed_id: int, generator: str | None, next_page_url: str | None,
+                        prev_archive_url: str | None) -> None:
+        """What the feed says about itself for reading its older pages (seen when a gap is filled)."""
+        with self.db.atomic():
+            self._update_feed(feed_id, {"generator": generator, "next_page_url": next_page_url,
+                                        "prev_archive_url": prev_archive_url})
+
     def stopped_feeds(self) -> dict[str, str]:
         """config URL -> reason, for feeds the daemon no longer polls (410 Gone)."""
         rows = self.db.execute("SELECT config_url, stopped_reason FROM feeds WHERE stopped_at IS NOT NULL")
