@@ -17,18 +17,17 @@ is an error with its line, never a silently shortened import.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
-from urllib.parse import quote
 
 from lxml import etree
 
 from aggregator.config import Config
 from aggregator.configedit import NewFeed
+from aggregator.store.queries import read_site_urls
 
 OPML_SPEC = "http://opml.org/spec2.opml"
 _POSITION = re.compile(r",? line \d+, column \d+\s*$")
@@ -111,25 +110,7 @@ def _unique(names: Iterable[str]) -> list[str]:
 
 def archive_site_urls(db_path: str | Path) -> dict[str, str]:
     """{config URL or current URL: site URL} from the archive's feeds table, read-only; {} without one."""
-    path = Path(db_path)
-    if not path.is_file():
-        return {}
-    try:
-        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error:
-        return {}
-    try:
-        rows = conn.execute("SELECT config_url, url, site_url FROM feeds WHERE site_url IS NOT NULL").fetchall()
-    except sqlite3.Error:
-        return {}  # not an archive (yet)
-    finally:
-        conn.close()
-    found: dict[str, str] = {}
-    for config_url, url, site_url in rows:
-        for key in (url, config_url):  # the config URL wins over a moved feed's new URL
-            if key and site_url:
-                found[key] = site_url
-    return found
+    return read_site_urls(db_path)
 
 
 def export_opml(config: Config, site_urls: dict[str, str] | None = None, *, title: str | None = None) -> bytes:

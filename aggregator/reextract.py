@@ -30,12 +30,7 @@ async def reextract(
     def flush() -> None:
         if not batch:
             return
-        marks = ", ".join("?" * len(batch))
-        before = dict(
-            archive.db.execute(
-                f"SELECT id, full_text FROM entries WHERE id IN ({marks})", [item.entry_id for item in batch]
-            ).fetchall()
-        )
+        before = archive.full_texts([item.entry_id for item in batch])
         unstored = {entry_id for entry_id, _error in archive.store_extractions(batch)}
         report.failed += len(unstored)
         report.changed += sum(

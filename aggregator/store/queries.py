@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+from urllib.parse import quote
+
 from aggregator.schema import FTS_TABLE
 from aggregator.store.connection import Connection
 
@@ -12,6 +16,15 @@ class QueryStore(Connection):
     def feed_health(self) -> list[dict[str, object]]:
         """One row per feed for `aggregator status`: polling state, errors, entries and gaps, worst first."""
         return list(self.db.query(_HEALTH_SQL))
+
+    def full_texts(self, entry_ids: list[int]) -> dict[int, str | None]:
+        """entry id -> its full text, for the given entries."""
+        found: dict[int, str | None] = {}
+        for start in range(0, len(entry_ids), 500):
+            chunk = entry_ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            found.update(self.db.execute(f"SELECT id, full_text FROM entries WHERE id IN ({marks})", chunk).fetchall())
+        return found
 
     def feed_titles(self) -> dict[int, str]:
         """feed id -> the name to show: its configured title, else its own, else its URL."""
@@ -38,6 +51,30 @@ class QueryStore(Connection):
                 {"q": query, "limit": limit},
             )
         )
+
+
+def read_site_urls(db_path: str | Path) -> dict[str, str]:
+    """{config URL or current URL: site URL} from an archive's feeds table, opened read-only (no migration, no
+    write): {} without an archive."""
+    path = Path(db_path)
+    if not path.is_file():
+        return {}
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return {}
+    try:
+        rows = conn.execute("SELECT config_url, url, site_url FROM feeds WHERE site_url IS NOT NULL").fetchall()
+    except sqlite3.Error:
+        return {}  # not an archive (yet)
+    finally:
+        conn.close()
+    found: dict[str, str] = {}
+    for config_url, url, site_url in rows:
+        for key in (url, config_url):  # the config URL wins over a moved feed's new URL
+            if key and site_url:
+                found[key] = site_url
+    return found
 
 
 _HEALTH_SQL = """
