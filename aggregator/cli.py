@@ -1,4 +1,5 @@
-"""Command line: `aggregator poll | run | serve | status | check | import | export | add | demo`.
+"""Command line: `aggregator poll | run | serve | status | check | import | export | add | demo | backfill |
+reextract`, thin callers of the Python API (aggregator.api).
 
 Exit codes: 0 success; 1 the command ran but some feeds failed (each failure is recorded in the
 archive); 2 usage or configuration error.
