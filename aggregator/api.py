@@ -214,6 +214,19 @@ class Aggregator:
         return self.archive.latest_entries(feed_id, limit)
 
 
+async def poll_once(
+    config: Config,
+    archive: Archive,
+    feeds: Sequence[FeedConfig] | None = None,
+    on_done: Callable[[FeedReport], None] | None = None,
+) -> list[FeedReport]:
+    """Poll the given (default: every enabled) feed once, concurrently (see Aggregator.poll)."""
+    selected = [f for f in (feeds if feeds is not None else config.feeds) if f.enabled]
+    articles = any(config.feed_full_text(feed) for feed in selected)
+    async with Aggregator(config, archive, articles=articles) as aggregator:
+        return await aggregator.poll(selected, on_done)
+
+
 def open_archive(
     config: Config | str | os.PathLike[str],
     db: str | os.PathLike[str] = "archive.db",

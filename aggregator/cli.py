@@ -101,7 +101,8 @@ def check(config_path: Path | None, db_path: Path) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], quiet: bool) -> None:
     """Poll every configured feed once, now, and archive what is new."""
-    from aggregator.pipeline import FeedReport, poll_once
+    from aggregator.api import poll_once
+    from aggregator.pipeline import FeedReport
     from aggregator.store import Archive
     from aggregator.urls import normalize_url
 

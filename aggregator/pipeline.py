@@ -10,7 +10,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from aggregator.articles import ArticleFetcher, FetchedArticle
@@ -311,21 +311,6 @@ def _log_report(report: FeedReport) -> None:
             len(report.extraction_errors), report.duration_ms, " (not modified)" if report.not_modified else "",
             extra={"fields": fields},
         )
-
-
-async def poll_once(
-    config: Config,
-    archive: Archive,
-    feeds: Sequence[FeedConfig] | None = None,
-    on_done: Callable[[FeedReport], None] | None = None,
-) -> list[FeedReport]:
-    """Poll the given (default: every enabled) feed once, concurrently (see Aggregator.poll)."""
-    from aggregator.api import Aggregator
-
-    selected = [f for f in (feeds if feeds is not None else config.feeds) if f.enabled]
-    articles = any(config.feed_full_text(feed) for feed in selected)
-    async with Aggregator(config, archive, articles=articles) as aggregator:
-        return await aggregator.poll(selected, on_done)
 
 
 def prune_pages(config: Config, archive: Archive) -> int:

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import write_config
 
+from aggregator.api import poll_once
 from aggregator.demo.site import NewsSite
-from aggregator.pipeline import poll_once
 from aggregator.store import Archive
 from aggregator.web.app import make_datasette
 

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 from conftest import write_config
 
+from aggregator.api import poll_once
 from aggregator.demo.site import CustomResponse, NewsSite
-from aggregator.pipeline import poll_once
 from aggregator.store import Archive
 
 

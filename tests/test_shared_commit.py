@@ -13,10 +13,11 @@ from pathlib import Path
 from conftest import write_config
 
 from aggregator import pipeline
+from aggregator.api import poll_once
 from aggregator.demo.site import NewsSite
 from aggregator.extract import Extractor
 from aggregator.fetch import Fetcher
-from aggregator.pipeline import Poller, poll_once
+from aggregator.pipeline import Poller
 from aggregator.store import Archive
 
 FEEDS = ["newsportal-nachrichten.rss20", "harbour-times-news.atom10", "technikblog-posts.json11"]

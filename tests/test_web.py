@@ -17,8 +17,8 @@ import pytest
 from conftest import write_config
 from datasette.app import Datasette
 
+from aggregator.api import poll_once
 from aggregator.demo.site import NewsSite
-from aggregator.pipeline import poll_once
 from aggregator.store import Archive
 from aggregator.web.app import SETTINGS, make_datasette
 from aggregator.web.article import wrap_orphan_items

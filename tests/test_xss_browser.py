@@ -13,8 +13,8 @@ from browser import chromium_driver, require_browser, serving
 from conftest import write_config
 from test_sanitize import XSS_VECTORS
 
+from aggregator.api import poll_once
 from aggregator.demo.site import CustomResponse, NewsSite
-from aggregator.pipeline import poll_once
 from aggregator.store import Archive
 
 MARKER = "XSS-MARKER"

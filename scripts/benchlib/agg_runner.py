@@ -25,8 +25,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
 
+    from aggregator.api import poll_once
     from aggregator.config import feed_settings, load_config
-    from aggregator.pipeline import poll_once
     from aggregator.store import Archive
 
     config = load_config(args.config)
