@@ -15,18 +15,17 @@ import zlib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import UTC
 from types import TracebackType
 from typing import TypeVar
 
 import lxml.html
 import py3langid
 import trafilatura
-from dateutil import parser as dateparser
 from trafilatura.meta import reset_caches
 from trafilatura.utils import load_html
 
 from aggregator.adjacent import find_adjacent
+from aggregator.dates import iso_utc
 from aggregator.dedupe import text_simhash
 from aggregator.models import Article, PackedPage, ParsedFeed, RawPage, pack_page
 from aggregator.workers.batching import PoolBatcher
@@ -221,13 +220,8 @@ def _wrap_orphan_list_items(tree: lxml.html.HtmlElement) -> None:
 
 def _published_from_meta(tree: lxml.html.HtmlElement) -> str | None:
     for value in tree.xpath(_PUBLISHED_XPATH, smart_strings=False):
-        try:
-            when = dateparser.isoparse(value.strip())
-        except (ValueError, OverflowError):
-            continue
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if when := iso_utc(value):
+            return when
     return None
 
 

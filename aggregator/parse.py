@@ -15,18 +15,17 @@ import time
 import xml.sax
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from hashlib import sha256
 from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
 import lxml.html
-from dateutil import parser as dateutil_parser
 from feedparser.mixin import _FeedParserMixin
 from lxml import etree
 
 from aggregator import feedxml
+from aggregator.dates import iso_utc
 from aggregator.models import Enclosure, ParsedEntry, ParsedFeed, entry_hash
 from aggregator.sanitize import escape_text, html_to_text, sanitize_html
 from aggregator.urls import normalize_url as _normalize_url
@@ -215,9 +214,12 @@ def _xml_entry(e: Any, base: str, feed_language: str | None, feed_authors: list[
         link = None  # a permalink guid ("isPermaLink" defaults to true) that is no URL, e.g. "1234"
     url = _url(link, base)
     title = _plain(e.get("title"), (e.get("title_detail") or {}).get("type"))
-    published = _struct_iso(dict.get(e, "published_parsed"))
-    # dict.get: FeedParserDict answers "updated_parsed" with published_parsed when missing (deprecated).
-    updated = _struct_iso(dict.get(e, "updated_parsed"))
+    # Parsed here from the raw text, not taken from feedparser's *_parsed (wrong for many formats, see
+    # aggregator.dates). dict.get: FeedParserDict answers "updated" with "published" when missing (deprecated).
+    published = iso_utc(dict.get(e, "published"))
+    updated = iso_utc(dict.get(e, "updated"))
+    # The content hash of entries without id or link keeps feedparser's reading, so their guids stay stable.
+    legacy_date = _struct_iso(dict.get(e, "published_parsed")) or _struct_iso(dict.get(e, "updated_parsed"))
 
     content = raw_content = None
     detail: dict = {}
@@ -239,7 +241,7 @@ def _xml_entry(e: Any, base: str, feed_language: str | None, feed_authors: list[
     enclosures = _enclosures(((link.get("href"), link.get("type"), link.get("length")) for link in links), base)
     return _Draft(
         raw_id=(e.get("id") or "").strip() or None,
-        hash_material=[title, published or updated, raw_content or raw_summary],
+        hash_material=[title, legacy_date, raw_content or raw_summary],
         entry=ParsedEntry(
             guid="",
             url=url,
@@ -337,8 +339,8 @@ def _parse_json(body: bytes, base: str) -> ParsedFeed:
 def _json_item(item: dict, base: str, feed_language: str | None, feed_authors: list[str]) -> _Draft:
     url = _url(_str(item.get("url")) or _str(item.get("external_url")), base)
     title = _plain(_str(item.get("title")), None)
-    published = _iso_date(item.get("date_published"))
-    updated = _iso_date(item.get("date_modified"))
+    published = iso_utc(item.get("date_published"))
+    updated = iso_utc(item.get("date_modified"))
     content_html, content_text = _str(item.get("content_html")), _str(item.get("content_text"))
     content = sanitize_html(content_html, url or base) if content_html else escape_text(content_text) or None
     raw_summary = _str(item.get("summary"))  # plain text by the spec
@@ -371,24 +373,6 @@ def _json_authors(obj: dict) -> list[str]:
     if not isinstance(authors, list):
         authors = [obj.get("author")]  # 1.0
     return _names(a for a in authors if isinstance(a, dict))
-
-
-def _iso_date(value: Any) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        dt = datetime.fromisoformat(value.strip())
-    except ValueError:
-        try:
-            dt = dateutil_parser.parse(value)
-        except (ValueError, OverflowError):
-            return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)  # RFC 3339 requires an offset; assume UTC when it is missing
-    try:
-        return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    except (ValueError, OverflowError):
-        return None
 
 
 # --- shared -----------------------------------------------------------------------------------------
