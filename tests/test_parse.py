@@ -678,7 +678,7 @@ def _manifest() -> list[dict[str, str]]:
 
 
 MANIFEST = _manifest()
-_UNSAFE = re.compile(r"<(script|style|iframe|svg)|<[^>]*\son\w+\s*=|=\"\s*(javascript|vbscript):", re.IGNORECASE)
+_UNSAFE = re.compile(r"<(script|style|iframe|object|foreignobject|use|image)\b|<[^>]*\son\w+\s*=|=\"\s*(javascript|vbscript):", re.IGNORECASE)
 
 
 def _expect_clean(row: dict[str, str]) -> bool:
