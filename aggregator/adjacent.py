@@ -213,6 +213,38 @@ def _label_prefix_direction(text: str) -> str | None:
     return None
 
 
+_SINGLE_POST_RE = re.compile(rf"{_MULTIWORD_PREV}|{_MULTIWORD_NEXT}")
+
+
+def _words_of(link) -> tuple[str | None, bool, bool]:
+    """What a link's own words say: (direction, explicit older/newer, names a single post). From its whole
+    text, a label leading its text ("Older post → Title"), a descendant that is only a label, or its
+    aria-label / title."""
+    texts = [link.text_content()]
+    texts += [child.text_content() for child in link.iterdescendants() if isinstance(child.tag, str)][:12]
+    texts += [link.get("aria-label") or "", link.get("title") or ""]
+    for text in texts:
+        if not text or len(text) > 300:
+            continue
+        label = None
+        if _label_direction(text) is not None:
+            label = _label_key(text)
+        else:
+            norm = _norm_space(text)
+            for regex in (_LEAD_LABEL_RE, _LEAD_MULTIWORD_RE):
+                m = regex.match(norm)
+                if m:
+                    label = (m.group("p") or m.group("n")).lower()
+                    break
+        if label is None:
+            continue
+        direction = PREV if _PREV_RE.fullmatch(label) else NEXT if _NEXT_RE.fullmatch(label) else None
+        if direction is None:
+            continue
+        return direction, _EXPLICIT_TIME_RE.search(label) is not None, _SINGLE_POST_RE.fullmatch(label) is not None
+    return None, False, False
+
+
 def _is_label_or_empty(text: str) -> bool:
     return not _label_key(text) or _label_direction(text) is not None
 
@@ -242,7 +274,7 @@ _NAV_CONTEXT_PARTS = frozenset({
 })
 _EXCLUDE_PARTS = frozenset({
     "comment", "comments", "gallery", "slideshow", "slider", "slides", "slide", "carousel", "swiper",
-    "lightbox", "calendar", "slick", "glide", "owl", "flickity", "splide", "pagenavi", "modal", "popup",
+    "lightbox", "calendar", "slick", "glide", "flickity", "splide", "pagenavi", "modal", "popup",
     "menu", "dropdown", "tab", "tabs", "month",
 })
 _EXCLUDE_TOKENS = frozenset({
@@ -307,11 +339,17 @@ def _parts(token: str) -> list[str]:
 
 
 def _token_flags(token: str) -> tuple[bool, bool]:
-    """(mentions previous, mentions next) for one class/id token."""
+    """(mentions previous, mentions next) for one class/id token. A token naming both is a container
+    ("prev-next", "nav-prev-next"), unless it ends in one of them ("prev-next-link-prev", "prev-next__next"):
+    then that is the item's direction."""
     low = token.lower()
-    if "prev" in low and "next" in low:
-        return True, True
     parts = _parts(token)
+    if "prev" in low and "next" in low:
+        if len(parts) > 2 and parts[-1] in _PREV_PARTS:
+            return True, False
+        if len(parts) > 2 and parts[-1] in _NEXT_PARTS:
+            return False, True
+        return True, True
     return bool(_PREV_PARTS.intersection(parts)), bool(_NEXT_PARTS.intersection(parts))
 
 
@@ -341,20 +379,32 @@ def _is_post_nav_marker(tokens: list[str]) -> bool:
     return False
 
 
-def _is_excluded_marker(tokens: list[str]) -> bool:
+# Owl Carousel's own classes; "owl" alone is also the "lobotomized owl" spacing utility (owl-spacing--l).
+_OWL_CAROUSEL_RE = re.compile(r"owl-(?:carousel|stage|stage-outer|item|nav|prev|next|dots?|theme|loaded|drag)\Z")
+# Generic list-pagination classes that some themes also put around one post's neighbours (older Squarespace
+# templates: nav.pagination > div.newer / div.older): not excluding when the link's words name a single post.
+_GENERIC_PAGINATION_TOKENS = frozenset({"pagination"})
+
+
+def _is_excluded_marker(tokens: list[str], single_post_words: bool = False) -> bool:
     for token in tokens:
-        if token.lower() in _EXCLUDE_TOKENS:
+        low = token.lower()
+        if low in _EXCLUDE_TOKENS:
+            if single_post_words and low in _GENERIC_PAGINATION_TOKENS:
+                continue
             return True
-        if _EXCLUDE_PARTS.intersection(_parts(token)):
+        if _EXCLUDE_PARTS.intersection(_parts(token)) or _OWL_CAROUSEL_RE.match(low):
             return True
     return False
 
 
-def _in_excluded_block(el, depth: int = 6) -> bool:
+def _in_excluded_block(el, depth: int = 6, single_post_words: bool = False) -> bool:
     """True when `el` sits in pagination, comments, a gallery, slider ... or the site header / sidebar.
 
     Class markers are read on `el` and its closest `depth` ancestors, nearest first: a post
-    navigation marker (Genesis' ``adjacent-entry-pagination pagination``) ends the search.
+    navigation marker (Genesis' ``adjacent-entry-pagination pagination``) ends the search. With
+    `single_post_words` (the link says "Older Post", "Next article"), a generic ``pagination`` class
+    does not exclude it.
     """
     node = el
     level = 0
@@ -365,7 +415,7 @@ def _in_excluded_block(el, depth: int = 6) -> bool:
                 if tokens:
                     if _is_post_nav_marker(tokens):
                         return False
-                    if _is_excluded_marker(tokens):
+                    if _is_excluded_marker(tokens, single_post_words):
                         return True
             parent = node.getparent()
             if node.tag in ("header", "aside") and parent is not None and parent.tag == "body":
@@ -420,6 +470,16 @@ def _segments(path: str) -> list[str]:
     return [s for s in path.split("/") if s]
 
 
+def _is_date_archive(segs: list[str]) -> bool:
+    """A year, year/month or year/month/day path: a plausible year, then a month, then a day."""
+    if not 1 <= len(segs) <= 3 or not all(s.isdigit() for s in segs):
+        return False
+    if len(segs[0]) != 4 or not 1990 <= int(segs[0]) <= 2100:
+        return False
+    limits = (12, 31)
+    return all(len(seg) <= 2 and 1 <= int(seg) <= limit for seg, limit in zip(segs[1:], limits, strict=False))
+
+
 def _strip_page_number(segs: list[str]) -> tuple[list[str], bool]:
     """The path without a trailing page number (``page/2``, ``page2``, ``2`` up to 3 digits)."""
     if len(segs) >= 2 and segs[-2].lower() == "page" and segs[-1].isdigit():
@@ -443,8 +503,8 @@ def _rejected_url(url: str, page_url: str | None) -> bool:
             return True
         if seg == "page" and i + 1 < len(lower) and lower[i + 1].isdigit():
             return True
-    if segs and all(_NUMERIC_RE.fullmatch(s) for s in segs) and len(segs) <= 3 and len(segs[0]) == 4:
-        return True  # date archive /2019/11/
+    if _is_date_archive(segs) and not (page_url and _is_date_archive(_segments(urlsplit(page_url).path))):
+        return True  # /2019/, /2019/11/, /2019/11/05/ (not /2301, /2020/08/23643/: numbered posts)
     for key, _value in parse_qsl(parts.query, keep_blank_values=True):
         k = key.lower()
         if k in _PAGINATION_PARAMS or k in _NON_POST_PARAMS:
@@ -619,6 +679,15 @@ def _collect(ctx: _Context) -> list[_Candidate]:
         rel_dir = _link_direction_from_rel(link) if link.tag == "a" else None
         if rel_dir is not None:  # WordPress core's rel beats any class around it
             direction, may_invert = rel_dir, False
+        elif link.tag == "a" and tier in (_TIER_THEME, _TIER_CLASS, _TIER_CLASS_BARE):
+            # The link's own words beat its class: an a.next-post labelled "Older post" is the previous post
+            # (Docusaurus' "prev" item is the newer post, and says so).
+            said, explicit, _single = _words_of(link)
+            if said is not None and said != direction:
+                direction = said
+                may_invert = may_invert and not explicit
+            elif explicit:
+                may_invert = False
         cands.append(_Candidate(direction, tier, order, link, container, may_invert, source))
 
     # 1 + 3: theme classes and other direction tokens
@@ -876,7 +945,7 @@ def find_adjacent(doc, page_url: str, published_at: str | None = None) -> Adjace
         if cand.direction in chosen:
             continue
         if cand.link.tag == "a":
-            if _in_excluded_block(cand.link):
+            if _in_excluded_block(cand.link, single_post_words=_words_of(cand.link)[2]):
                 continue
             if _is_listing_label(cand.link.text_content()):
                 continue
