@@ -262,7 +262,8 @@ _PART_SPLIT_RE = re.compile(r"[-_\s]+")
 _PREV_PARTS = frozenset({"prev", "previous", "older", "prv"})
 _NEXT_PARTS = frozenset({"next", "newer", "nxt"})
 _POSTISH_PARTS = frozenset({
-    "post", "article", "entry", "story", "news", "single", "blog", "link", "nav", "adjacent", "sibling",
+    "post", "article", "entry", "story", "news", "single", "blog", "link", "links", "nav", "adjacent", "sibling",
+    "nextprev", "prevnext",  # Eleventy's li.links-nextprev-prev
 })
 # Parts that make "next" mean something else: "read-next", "up-next", "next-video", "load-more-next".
 _OTHER_MEANING_PARTS = frozenset({
@@ -800,8 +801,8 @@ def _resolve_link_for_label(ctx: _Context, el):
             return node if node.get("href") else None
         node = node.getparent()
         depth -= 1
-    node = el.getparent()
-    depth = 3
+    node = el  # the label's own element first: "<li>← Previous<br><a>Title</a></li>" (Eleventy)
+    depth = 4
     while node is not None and depth > 0 and node.tag not in ("body", "html"):
         urls = _distinct_urls(ctx, node)
         if len(urls) == 1:
