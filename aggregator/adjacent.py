@@ -302,6 +302,7 @@ class _ThemeRule:
     source: str
     may_invert: bool = False  # the theme's "prev" is the newer post in some versions
     parent_token: str | None = None  # required on an ancestor (within 4 levels)
+    prev_token: str | None = None  # this token beside the rule's means the older post instead
 
 
 _THEME_RULES: dict[str, _ThemeRule] = {
@@ -325,6 +326,8 @@ _THEME_RULES: dict[str, _ThemeRule] = {
     "next": _ThemeRule(NEXT, "papermod", may_invert=True, parent_token="paginav"),
     "book-pager__item--previous": _ThemeRule(PREV, "drupal-book"),
     "book-pager__item--next": _ThemeRule(NEXT, "drupal-book"),
+    # Ghost Casper 1.x: aside.read-next > a.read-next-story (next_post, newer) and a.read-next-story.prev
+    "read-next-story": _ThemeRule(NEXT, "casper", parent_token="read-next", prev_token="prev"),
 }
 
 # Tiers: lower wins.
@@ -706,7 +709,8 @@ def _collect(ctx: _Context) -> list[_Candidate]:
             link = _resolve_link(el)
             if link is not None:
                 container = el if el is not link else _container_for(ctx, link)
-                add(rule.direction, _TIER_THEME, link, container, rule.may_invert, rule.source)
+                direction = PREV if rule.prev_token and rule.prev_token in tokens else rule.direction
+                add(direction, _TIER_THEME, link, container, rule.may_invert, rule.source)
             continue
         dirs = set()
         strong = False
@@ -737,6 +741,13 @@ def _collect(ctx: _Context) -> list[_Candidate]:
         container = el if el is not link else _container_for(ctx, link)
         tier = _TIER_CLASS if strong else _TIER_CLASS_BARE
         add(real.pop(), tier, link, container, ctx.is_hugo and not explicit, "class")
+
+    # 1b: Ghost Casper 2.x-4.x, next_post then prev_post as plain post cards beside the tag's list
+    for feed in _XP_CASPER_FEED(ctx.root):
+        for direction, card in _casper_neighbours(ctx, feed):
+            link = next(iter(_XP_CASPER_CARD_LINK(card)), None)
+            if link is not None:
+                add(direction, _TIER_THEME, link, card, False, "casper")
 
     # 2: rel in the body
     for a in _XP_REL_ANCHORS(ctx.root):
@@ -779,6 +790,30 @@ def _collect(ctx: _Context) -> list[_Candidate]:
     return cands
 
 
+_XP_CASPER_FEED = etree.XPath("//aside[contains(@class, 'read-next')]//*[contains(@class, 'read-next-feed')]")
+_XP_CASPER_CARDS = etree.XPath("./article[contains(concat(' ', @class, ' '), ' post-card ')]")
+_XP_CASPER_CARD_LINK = etree.XPath(".//a[contains(@class, 'post-card-content-link')][@href]")
+
+
+def _casper_neighbours(ctx: _Context, feed) -> list[tuple[str, object]]:
+    """Casper's cards in template order (the newer neighbour first), checked against the dates they show.
+
+    Two cards: newer then older, unless their dates or the page's say otherwise (then nothing: another
+    theme's related posts). One card: the side its date puts it on, if the page's date is known."""
+    cards = _XP_CASPER_CARDS(feed)
+    if not 1 <= len(cards) <= 2:
+        return []
+    dates = [next((d for d in (_iso_date(str(v)) for v in _XP_DATETIME(card)) if d), None) for card in cards]
+    page = ctx.page_date
+    if len(cards) == 2:
+        newer, older = dates
+        if _compare(newer, older) < 0 or _compare(newer, page) < 0 or _compare(page, older) < 0:
+            return []
+        return [(NEXT, cards[0]), (PREV, cards[1])]
+    side = _compare(dates[0], page)
+    return [(NEXT if side > 0 else PREV, cards[0])] if side else []
+
+
 def _in_prose(link) -> bool:
     """True when a link sits in running text ("as I wrote in my <a>previous post</a>, ...")."""
     node = link.getparent()
@@ -810,8 +845,8 @@ def _resolve_link_for_label(ctx: _Context, el):
                 href = (a.get("href") or "").strip()
                 if href and not href.startswith(("#", "javascript:")):
                     return a
-        if len(urls) > 1:
-            return None
+        if len(urls) > 1 or (not urls and _XP_LINKS_BELOW(node)):
+            return None  # several links, or the label's own link leads nowhere ("#": no such neighbour)
         node = node.getparent()
         depth -= 1
     return None
