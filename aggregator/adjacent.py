@@ -13,7 +13,9 @@ below wins):
    .pagination-previous`` / ``.pagination-next``, Enfold ``a.avia-post-prev`` / ``-next``, tagDiv
    ``.td-post-prev-post`` / ``.td-post-next-post``, Squarespace ``a.item-pagination-link--prev`` /
    ``--next``, Blogger ``a.blog-pager-older-link`` / ``-newer-link``, Hugo PaperMod ``nav.paginav
-   a.prev`` / ``a.next``, Drupal book ``.book-pager__item--previous`` / ``--next``.
+   a.prev`` / ``a.next``, Drupal book ``.book-pager__item--previous`` / ``--next``, Ghost Casper 1.x
+   ``a.read-next-story`` (``.prev``: the older post) and Casper 2-4's one or two post cards in
+   ``.read-next-feed`` (newer first, taken only when the dates they show agree).
 2. ``<a rel="prev|previous|next">`` in the body.
 3. Other class / id tokens naming a direction together with a post-ish word (``prev-post``,
    ``next-article``, ``post-nav-prev``, ``prev-link`` ...; Ghost and custom themes), or a bare
@@ -39,6 +41,10 @@ What is trusted for the direction, and why:
 * WordPress theme classes (core, block themes, Elementor, Genesis, Enfold, tagDiv): the same core
   functions produce them. Blogger's ``older`` / ``newer`` and any "Older" / "Newer" label say the
   direction in so many words (older = previous). Drupal's book pager follows the book's order.
+* A link's own words beat its class (not its ``rel``): an ``a.next-post`` labelled "Older post" is the
+  previous post, and Docusaurus' ``pagination-nav__link--prev`` labelled "Newer post" the next one. Words
+  naming one post ("Older Post", "Next article") also keep a link inside a generic ``pagination`` block
+  (Squarespace 7.0's ``nav.pagination > div.older``), where "Older posts" stays list pagination.
 * Other classes and "Previous" / "Next" labels: kept as written. A page shows neither its own nor its
   neighbours' dates reliably, and guessing would flip correct pairs (in the benchmark corpus a site
   orders its neighbours by post id while their publication times interleave).
