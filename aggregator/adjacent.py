@@ -84,7 +84,7 @@ NEXT = "next"
 # XPath (compiled once)
 
 # Elements whose class or id mentions a direction; Python then reads their tokens. XPath selects the elements
-# with a class or id, a regular expression tests them: a third of the time of sixteen contains() per element.
+# with a class or id and one regular expression tests them: much cheaper than a contains() per word in XPath.
 _XP_CLASSED = etree.XPath("//*[@class or @id]")
 _DIRECTION_WORD_RE = re.compile("prev|Prev|next|Next|older|Older|newer|Newer")
 
@@ -111,7 +111,7 @@ _LABEL_FRAGMENTS = (
 
 _LABEL_FRAGMENT_RE = re.compile("|".join(_LABEL_FRAGMENTS))
 # Candidate label texts and labelled links; the fragments are tested in Python (one regular expression
-# instead of twenty-six contains() per text node: 3.4 -> 1.2 ms on a typical page).
+# instead of a contains() per fragment on every text node, the costliest part of the detection).
 _XP_SHORT_TEXT = etree.XPath("//text()[string-length(.) > 2 and string-length(.) < 120]")
 _XP_TITLED_LINKS = etree.XPath("//a[@href][@title or @aria-label]")
 

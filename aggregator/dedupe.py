@@ -35,7 +35,7 @@ def _simhash(text: str) -> int:
     """trafilatura's Charikar simhash computed with bit-sliced counters: instead of adding a vector of 64
     +1/-1 per token, each token's hash is added to binary counters held bitwise across the 64 positions (a
     ripple carry of a few integer operations), and a bit is set where at least half the tokens have it.
-    The same value at less than half the time (tests/test_extract_cost.py compares them)."""
+    The same value in less time (tests/test_extract_cost.py compares them)."""
     tokens = sample_tokens(text, 64)
     counters: list[int] = []  # counters[j]: bit j of each position's count of tokens with that bit set
     for token in tokens:
