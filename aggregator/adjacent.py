@@ -13,7 +13,9 @@ below wins):
    .pagination-previous`` / ``.pagination-next``, Enfold ``a.avia-post-prev`` / ``-next``, tagDiv
    ``.td-post-prev-post`` / ``.td-post-next-post``, Squarespace ``a.item-pagination-link--prev`` /
    ``--next``, Blogger ``a.blog-pager-older-link`` / ``-newer-link``, Hugo PaperMod ``nav.paginav
-   a.prev`` / ``a.next``, Drupal book ``.book-pager__item--previous`` / ``--next``.
+   a.prev`` / ``a.next``, Drupal book ``.book-pager__item--previous`` / ``--next``, Ghost Casper 1.x
+   ``a.read-next-story`` (``.prev``: the older post) and Casper 2-4's one or two post cards in
+   ``.read-next-feed`` (newer first, taken only when the dates they show agree).
 2. ``<a rel="prev|previous|next">`` in the body.
 3. Other class / id tokens naming a direction together with a post-ish word (``prev-post``,
    ``next-article``, ``post-nav-prev``, ``prev-link`` ...; Ghost and custom themes), or a bare
@@ -39,6 +41,10 @@ What is trusted for the direction, and why:
 * WordPress theme classes (core, block themes, Elementor, Genesis, Enfold, tagDiv): the same core
   functions produce them. Blogger's ``older`` / ``newer`` and any "Older" / "Newer" label say the
   direction in so many words (older = previous). Drupal's book pager follows the book's order.
+* A link's own words beat its class (not its ``rel``): an ``a.next-post`` labelled "Older post" is the
+  previous post, and Docusaurus' ``pagination-nav__link--prev`` labelled "Newer post" the next one. Words
+  naming one post ("Older Post", "Next article") also keep a link inside a generic ``pagination`` block
+  (Squarespace 7.0's ``nav.pagination > div.older``), where "Older posts" stays list pagination.
 * Other classes and "Previous" / "Next" labels: kept as written. A page shows neither its own nor its
   neighbours' dates reliably, and guessing would flip correct pairs (in the benchmark corpus a site
   orders its neighbours by post id while their publication times interleave).
@@ -77,14 +83,18 @@ NEXT = "next"
 # --------------------------------------------------------------------------------------------------
 # XPath (compiled once)
 
-# Elements whose class or id mentions a direction; Python then reads their tokens.
-_XP_DIRECTIONAL = etree.XPath(
-    "//*[@class or @id][" + " or ".join(
-        f"contains(@{attr}, '{word}')"
-        for attr in ("class", "id")
-        for word in ("prev", "Prev", "next", "Next", "older", "Older", "newer", "Newer")
-    ) + "]"
-)
+# Elements whose class or id mentions a direction; Python then reads their tokens. XPath selects the elements
+# with a class or id and one regular expression tests them: much cheaper than a contains() per word in XPath.
+_XP_CLASSED = etree.XPath("//*[@class or @id]")
+_DIRECTION_WORD_RE = re.compile("prev|Prev|next|Next|older|Older|newer|Newer")
+
+
+def _directional(root) -> list:
+    return [
+        el for el in _XP_CLASSED(root) if _DIRECTION_WORD_RE.search(f"{el.get('class') or ''} {el.get('id') or ''}")
+    ]
+
+
 _XP_REL_ANCHORS = etree.XPath(
     "//a[@href][contains(@rel, 'prev') or contains(@rel, 'next') or contains(@rel, 'Prev')"
     " or contains(@rel, 'Next')]"
@@ -99,16 +109,24 @@ _LABEL_FRAGMENTS = (
 )
 
 
-def _contains_any(expr: str) -> str:
-    return " or ".join(f"contains({expr}, '{f}')" for f in _LABEL_FRAGMENTS)
+_LABEL_FRAGMENT_RE = re.compile("|".join(_LABEL_FRAGMENTS))
+# Candidate label texts and labelled links; the fragments are tested in Python (one regular expression
+# instead of a contains() per fragment on every text node, the costliest part of the detection).
+_XP_SHORT_TEXT = etree.XPath("//text()[string-length(.) > 2 and string-length(.) < 120]")
+_XP_TITLED_LINKS = etree.XPath("//a[@href][@title or @aria-label]")
 
 
-_XP_LABEL_TEXT = etree.XPath(
-    f"//text()[string-length(.) > 2 and string-length(.) < 120][{_contains_any('.')}]"
-)
-_XP_LABEL_ATTR = etree.XPath(
-    f"//a[@href][@title or @aria-label][{_contains_any('@title')} or {_contains_any('@aria-label')}]"
-)
+def _label_texts(root) -> list:
+    return [text for text in _XP_SHORT_TEXT(root) if _LABEL_FRAGMENT_RE.search(text)]
+
+
+def _labelled_links(root) -> list:
+    return [
+        a for a in _XP_TITLED_LINKS(root)
+        if _LABEL_FRAGMENT_RE.search(a.get("title") or "") or _LABEL_FRAGMENT_RE.search(a.get("aria-label") or "")
+    ]
+
+
 # Plain strings (smart_strings=False): lxml's default string results keep their element, and with it the whole
 # parsed page, alive for as long as the string lives, e.g. in a cache key.
 _XP_BASE = etree.XPath("//base[@href]/@href", smart_strings=False)
@@ -213,6 +231,38 @@ def _label_prefix_direction(text: str) -> str | None:
     return None
 
 
+_SINGLE_POST_RE = re.compile(rf"{_MULTIWORD_PREV}|{_MULTIWORD_NEXT}")
+
+
+def _words_of(link) -> tuple[str | None, bool, bool]:
+    """What a link's own words say: (direction, explicit older/newer, names a single post). From its whole
+    text, a label leading its text ("Older post → Title"), a descendant that is only a label, or its
+    aria-label / title."""
+    texts = [link.text_content()]
+    texts += [child.text_content() for child in link.iterdescendants() if isinstance(child.tag, str)][:12]
+    texts += [link.get("aria-label") or "", link.get("title") or ""]
+    for text in texts:
+        if not text or len(text) > 300:
+            continue
+        label = None
+        if _label_direction(text) is not None:
+            label = _label_key(text)
+        else:
+            norm = _norm_space(text)
+            for regex in (_LEAD_LABEL_RE, _LEAD_MULTIWORD_RE):
+                m = regex.match(norm)
+                if m:
+                    label = (m.group("p") or m.group("n")).lower()
+                    break
+        if label is None:
+            continue
+        direction = PREV if _PREV_RE.fullmatch(label) else NEXT if _NEXT_RE.fullmatch(label) else None
+        if direction is None:
+            continue
+        return direction, _EXPLICIT_TIME_RE.search(label) is not None, _SINGLE_POST_RE.fullmatch(label) is not None
+    return None, False, False
+
+
 def _is_label_or_empty(text: str) -> bool:
     return not _label_key(text) or _label_direction(text) is not None
 
@@ -230,7 +280,8 @@ _PART_SPLIT_RE = re.compile(r"[-_\s]+")
 _PREV_PARTS = frozenset({"prev", "previous", "older", "prv"})
 _NEXT_PARTS = frozenset({"next", "newer", "nxt"})
 _POSTISH_PARTS = frozenset({
-    "post", "article", "entry", "story", "news", "single", "blog", "link", "nav", "adjacent", "sibling",
+    "post", "article", "entry", "story", "news", "single", "blog", "link", "links", "nav", "adjacent", "sibling",
+    "nextprev", "prevnext",  # Eleventy's li.links-nextprev-prev
 })
 # Parts that make "next" mean something else: "read-next", "up-next", "next-video", "load-more-next".
 _OTHER_MEANING_PARTS = frozenset({
@@ -242,7 +293,7 @@ _NAV_CONTEXT_PARTS = frozenset({
 })
 _EXCLUDE_PARTS = frozenset({
     "comment", "comments", "gallery", "slideshow", "slider", "slides", "slide", "carousel", "swiper",
-    "lightbox", "calendar", "slick", "glide", "owl", "flickity", "splide", "pagenavi", "modal", "popup",
+    "lightbox", "calendar", "slick", "glide", "flickity", "splide", "pagenavi", "modal", "popup",
     "menu", "dropdown", "tab", "tabs", "month",
 })
 _EXCLUDE_TOKENS = frozenset({
@@ -269,6 +320,7 @@ class _ThemeRule:
     source: str
     may_invert: bool = False  # the theme's "prev" is the newer post in some versions
     parent_token: str | None = None  # required on an ancestor (within 4 levels)
+    prev_token: str | None = None  # this token beside the rule's means the older post instead
 
 
 _THEME_RULES: dict[str, _ThemeRule] = {
@@ -292,6 +344,8 @@ _THEME_RULES: dict[str, _ThemeRule] = {
     "next": _ThemeRule(NEXT, "papermod", may_invert=True, parent_token="paginav"),
     "book-pager__item--previous": _ThemeRule(PREV, "drupal-book"),
     "book-pager__item--next": _ThemeRule(NEXT, "drupal-book"),
+    # Ghost Casper 1.x: aside.read-next > a.read-next-story (next_post, newer) and a.read-next-story.prev
+    "read-next-story": _ThemeRule(NEXT, "casper", parent_token="read-next", prev_token="prev"),
 }
 
 # Tiers: lower wins.
@@ -307,11 +361,17 @@ def _parts(token: str) -> list[str]:
 
 
 def _token_flags(token: str) -> tuple[bool, bool]:
-    """(mentions previous, mentions next) for one class/id token."""
+    """(mentions previous, mentions next) for one class/id token. A token naming both is a container
+    ("prev-next", "nav-prev-next"), unless it ends in one of them ("prev-next-link-prev", "prev-next__next"):
+    then that is the item's direction."""
     low = token.lower()
-    if "prev" in low and "next" in low:
-        return True, True
     parts = _parts(token)
+    if "prev" in low and "next" in low:
+        if len(parts) > 2 and parts[-1] in _PREV_PARTS:
+            return True, False
+        if len(parts) > 2 and parts[-1] in _NEXT_PARTS:
+            return False, True
+        return True, True
     return bool(_PREV_PARTS.intersection(parts)), bool(_NEXT_PARTS.intersection(parts))
 
 
@@ -341,20 +401,32 @@ def _is_post_nav_marker(tokens: list[str]) -> bool:
     return False
 
 
-def _is_excluded_marker(tokens: list[str]) -> bool:
+# Owl Carousel's own classes; "owl" alone is also the "lobotomized owl" spacing utility (owl-spacing--l).
+_OWL_CAROUSEL_RE = re.compile(r"owl-(?:carousel|stage|stage-outer|item|nav|prev|next|dots?|theme|loaded|drag)\Z")
+# Generic list-pagination classes that some themes also put around one post's neighbours (older Squarespace
+# templates: nav.pagination > div.newer / div.older): not excluding when the link's words name a single post.
+_GENERIC_PAGINATION_TOKENS = frozenset({"pagination"})
+
+
+def _is_excluded_marker(tokens: list[str], single_post_words: bool = False) -> bool:
     for token in tokens:
-        if token.lower() in _EXCLUDE_TOKENS:
+        low = token.lower()
+        if low in _EXCLUDE_TOKENS:
+            if single_post_words and low in _GENERIC_PAGINATION_TOKENS:
+                continue
             return True
-        if _EXCLUDE_PARTS.intersection(_parts(token)):
+        if _EXCLUDE_PARTS.intersection(_parts(token)) or _OWL_CAROUSEL_RE.match(low):
             return True
     return False
 
 
-def _in_excluded_block(el, depth: int = 6) -> bool:
+def _in_excluded_block(el, depth: int = 6, single_post_words: bool = False) -> bool:
     """True when `el` sits in pagination, comments, a gallery, slider ... or the site header / sidebar.
 
     Class markers are read on `el` and its closest `depth` ancestors, nearest first: a post
-    navigation marker (Genesis' ``adjacent-entry-pagination pagination``) ends the search.
+    navigation marker (Genesis' ``adjacent-entry-pagination pagination``) ends the search. With
+    `single_post_words` (the link says "Older Post", "Next article"), a generic ``pagination`` class
+    does not exclude it.
     """
     node = el
     level = 0
@@ -365,7 +437,7 @@ def _in_excluded_block(el, depth: int = 6) -> bool:
                 if tokens:
                     if _is_post_nav_marker(tokens):
                         return False
-                    if _is_excluded_marker(tokens):
+                    if _is_excluded_marker(tokens, single_post_words):
                         return True
             parent = node.getparent()
             if node.tag in ("header", "aside") and parent is not None and parent.tag == "body":
@@ -420,6 +492,16 @@ def _segments(path: str) -> list[str]:
     return [s for s in path.split("/") if s]
 
 
+def _is_date_archive(segs: list[str]) -> bool:
+    """A year, year/month or year/month/day path: a plausible year, then a month, then a day."""
+    if not 1 <= len(segs) <= 3 or not all(s.isdigit() for s in segs):
+        return False
+    if len(segs[0]) != 4 or not 1990 <= int(segs[0]) <= 2100:
+        return False
+    limits = (12, 31)
+    return all(len(seg) <= 2 and 1 <= int(seg) <= limit for seg, limit in zip(segs[1:], limits, strict=False))
+
+
 def _strip_page_number(segs: list[str]) -> tuple[list[str], bool]:
     """The path without a trailing page number (``page/2``, ``page2``, ``2`` up to 3 digits)."""
     if len(segs) >= 2 and segs[-2].lower() == "page" and segs[-1].isdigit():
@@ -443,8 +525,8 @@ def _rejected_url(url: str, page_url: str | None) -> bool:
             return True
         if seg == "page" and i + 1 < len(lower) and lower[i + 1].isdigit():
             return True
-    if segs and all(_NUMERIC_RE.fullmatch(s) for s in segs) and len(segs) <= 3 and len(segs[0]) == 4:
-        return True  # date archive /2019/11/
+    if _is_date_archive(segs) and not (page_url and _is_date_archive(_segments(urlsplit(page_url).path))):
+        return True  # /2019/, /2019/11/, /2019/11/05/ (not /2301, /2020/08/23643/: numbered posts)
     for key, _value in parse_qsl(parts.query, keep_blank_values=True):
         k = key.lower()
         if k in _PAGINATION_PARAMS or k in _NON_POST_PARAMS:
@@ -619,10 +701,19 @@ def _collect(ctx: _Context) -> list[_Candidate]:
         rel_dir = _link_direction_from_rel(link) if link.tag == "a" else None
         if rel_dir is not None:  # WordPress core's rel beats any class around it
             direction, may_invert = rel_dir, False
+        elif link.tag == "a" and tier in (_TIER_THEME, _TIER_CLASS, _TIER_CLASS_BARE):
+            # The link's own words beat its class: an a.next-post labelled "Older post" is the previous post
+            # (Docusaurus' "prev" item is the newer post, and says so).
+            said, explicit, _single = _words_of(link)
+            if said is not None and said != direction:
+                direction = said
+                may_invert = may_invert and not explicit
+            elif explicit:
+                may_invert = False
         cands.append(_Candidate(direction, tier, order, link, container, may_invert, source))
 
     # 1 + 3: theme classes and other direction tokens
-    for el in _XP_DIRECTIONAL(ctx.root):
+    for el in _directional(ctx.root):
         if el.tag in _IGNORED_TAGS:
             continue
         tokens = _tokens(el)
@@ -636,7 +727,8 @@ def _collect(ctx: _Context) -> list[_Candidate]:
             link = _resolve_link(el)
             if link is not None:
                 container = el if el is not link else _container_for(ctx, link)
-                add(rule.direction, _TIER_THEME, link, container, rule.may_invert, rule.source)
+                direction = PREV if rule.prev_token and rule.prev_token in tokens else rule.direction
+                add(direction, _TIER_THEME, link, container, rule.may_invert, rule.source)
             continue
         dirs = set()
         strong = False
@@ -668,6 +760,13 @@ def _collect(ctx: _Context) -> list[_Candidate]:
         tier = _TIER_CLASS if strong else _TIER_CLASS_BARE
         add(real.pop(), tier, link, container, ctx.is_hugo and not explicit, "class")
 
+    # 1b: Ghost Casper 2.x-4.x, next_post then prev_post as plain post cards beside the tag's list
+    for feed in _XP_CASPER_FEED(ctx.root):
+        for direction, card in _casper_neighbours(ctx, feed):
+            link = next(iter(_XP_CASPER_CARD_LINK(card)), None)
+            if link is not None:
+                add(direction, _TIER_THEME, link, card, False, "casper")
+
     # 2: rel in the body
     for a in _XP_REL_ANCHORS(ctx.root):
         direction = _link_direction_from_rel(a)
@@ -675,7 +774,7 @@ def _collect(ctx: _Context) -> list[_Candidate]:
             add(direction, _TIER_REL, a, _container_for(ctx, a), False, "rel")
 
     # 4: label text, on the link or next to it
-    for text in _XP_LABEL_TEXT(ctx.root):
+    for text in _label_texts(ctx.root):
         direction = _label_direction(str(text)) or _label_prefix_direction(str(text))
         if direction is None:
             continue
@@ -693,7 +792,7 @@ def _collect(ctx: _Context) -> list[_Candidate]:
             continue
         explicit = _EXPLICIT_TIME_RE.search(_label_key(str(text))) is not None
         add(direction, _TIER_LABEL, link, _container_for(ctx, link, el), ctx.is_hugo and not explicit, "label")
-    for a in _XP_LABEL_ATTR(ctx.root):
+    for a in _labelled_links(ctx.root):
         for attr in ("aria-label", "title"):
             direction = _label_direction(a.get(attr))
             if direction:
@@ -707,6 +806,30 @@ def _collect(ctx: _Context) -> list[_Candidate]:
         if direction:
             add(direction, _TIER_HEAD, link, None, False, "head")
     return cands
+
+
+_XP_CASPER_FEED = etree.XPath("//aside[contains(@class, 'read-next')]//*[contains(@class, 'read-next-feed')]")
+_XP_CASPER_CARDS = etree.XPath("./article[contains(concat(' ', @class, ' '), ' post-card ')]")
+_XP_CASPER_CARD_LINK = etree.XPath(".//a[contains(@class, 'post-card-content-link')][@href]")
+
+
+def _casper_neighbours(ctx: _Context, feed) -> list[tuple[str, object]]:
+    """Casper's cards in template order (the newer neighbour first), checked against the dates they show.
+
+    Two cards: newer then older, unless their dates or the page's say otherwise (then nothing: another
+    theme's related posts). One card: the side its date puts it on, if the page's date is known."""
+    cards = _XP_CASPER_CARDS(feed)
+    if not 1 <= len(cards) <= 2:
+        return []
+    dates = [next((d for d in (_iso_date(str(v)) for v in _XP_DATETIME(card)) if d), None) for card in cards]
+    page = ctx.page_date
+    if len(cards) == 2:
+        newer, older = dates
+        if _compare(newer, older) < 0 or _compare(newer, page) < 0 or _compare(page, older) < 0:
+            return []
+        return [(NEXT, cards[0]), (PREV, cards[1])]
+    side = _compare(dates[0], page)
+    return [(NEXT if side > 0 else PREV, cards[0])] if side else []
 
 
 def _in_prose(link) -> bool:
@@ -731,8 +854,8 @@ def _resolve_link_for_label(ctx: _Context, el):
             return node if node.get("href") else None
         node = node.getparent()
         depth -= 1
-    node = el.getparent()
-    depth = 3
+    node = el  # the label's own element first: "<li>← Previous<br><a>Title</a></li>" (Eleventy)
+    depth = 4
     while node is not None and depth > 0 and node.tag not in ("body", "html"):
         urls = _distinct_urls(ctx, node)
         if len(urls) == 1:
@@ -740,8 +863,8 @@ def _resolve_link_for_label(ctx: _Context, el):
                 href = (a.get("href") or "").strip()
                 if href and not href.startswith(("#", "javascript:")):
                     return a
-        if len(urls) > 1:
-            return None
+        if len(urls) > 1 or (not urls and _XP_LINKS_BELOW(node)):
+            return None  # several links, or the label's own link leads nowhere ("#": no such neighbour)
         node = node.getparent()
         depth -= 1
     return None
@@ -876,7 +999,7 @@ def find_adjacent(doc, page_url: str, published_at: str | None = None) -> Adjace
         if cand.direction in chosen:
             continue
         if cand.link.tag == "a":
-            if _in_excluded_block(cand.link):
+            if _in_excluded_block(cand.link, single_post_words=_words_of(cand.link)[2]):
                 continue
             if _is_listing_label(cand.link.text_content()):
                 continue

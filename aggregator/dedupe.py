@@ -7,7 +7,10 @@ Hamming distance of 3 share at least one band. Candidates are then confirmed on 
 
 from __future__ import annotations
 
-from trafilatura.deduplication import Simhash
+from functools import lru_cache
+from hashlib import blake2b
+
+from trafilatura.deduplication import sample_tokens
 
 MIN_WORDS = 50
 MAX_HAMMING = 6
@@ -19,7 +22,40 @@ _SHINGLE = 5
 
 
 def text_simhash(text: str) -> str:
-    return f"{Simhash(text).hash:016x}"
+    """trafilatura's 64-bit Simhash of `text` (the same value as `Simhash(text).hash`), in hex."""
+    return f"{_simhash(text):016x}"
+
+
+@lru_cache(maxsize=2**14)
+def _token_hash(token: str) -> int:
+    return int.from_bytes(blake2b(token.encode(), digest_size=8).digest(), "big")
+
+
+def _simhash(text: str) -> int:
+    """trafilatura's Charikar simhash computed with bit-sliced counters: instead of adding a vector of 64
+    +1/-1 per token, each token's hash is added to binary counters held bitwise across the 64 positions (a
+    ripple carry of a few integer operations), and a bit is set where at least half the tokens have it.
+    The same value in less time (tests/test_extract_cost.py compares them)."""
+    tokens = sample_tokens(text, 64)
+    counters: list[int] = []  # counters[j]: bit j of each position's count of tokens with that bit set
+    for token in tokens:
+        carry = _token_hash(token)
+        for j, counter in enumerate(counters):
+            counters[j] = counter ^ carry
+            carry &= counter
+            if not carry:
+                break
+        else:
+            if carry:
+                counters.append(carry)
+    fingerprint = 0
+    for i in range(64):
+        count = 0
+        for j, counter in enumerate(counters):
+            count |= ((counter >> i) & 1) << j
+        if 2 * count >= len(tokens):
+            fingerprint |= 1 << i
+    return fingerprint
 
 
 def bands(fingerprint: int) -> list[tuple[int, int]]:

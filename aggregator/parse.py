@@ -15,18 +15,17 @@ import time
 import xml.sax
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from hashlib import sha256
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import lxml.html
-from dateutil import parser as dateutil_parser
 from feedparser.mixin import _FeedParserMixin
 from lxml import etree
 
 from aggregator import feedxml
+from aggregator.dates import iso_utc
 from aggregator.models import Enclosure, ParsedEntry, ParsedFeed, entry_hash
 from aggregator.sanitize import escape_text, html_to_text, sanitize_html
 from aggregator.urls import normalize_url as _normalize_url
@@ -50,6 +49,14 @@ _FEED_LINK_TYPES = frozenset(
     {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json"}
 )
 _HTML_START = re.compile(rb"(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)[\s>]", re.DOTALL)
+# Some generators print an HTML doctype before an Atom or RSS root; feedparser reads such feeds.
+_FEED_AFTER_DOCTYPE = re.compile(
+    rb"(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<!doctype[^>]*>\s*(?:<!--.*?-->\s*)*<(?:feed|rss|rdf:rdf)[\s>]", re.DOTALL
+)
+# UTF-32 and UTF-16 by their BOM, else by the position of the nulls around the first "<" (XML 1.0, appendix F)
+_WIDE_STARTS = ((codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF16_BE, "utf-16"),
+                (codecs.BOM_UTF16_LE, "utf-16"), (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+                (b"\x00<\x00", "utf-16-be"), (b"<\x00", "utf-16-le"))  # fmt: skip
 _XML_ENCODING = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
 # BOMs (UTF-32 LE starts like UTF-16 LE) and BOM-less UTF-16 "<": feedparser sniffs these itself.
 _UNICODE_STARTS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE, b"<\x00", b"\x00<")
@@ -70,12 +77,14 @@ def parse_feed(
     contributes its charset. Raises FeedParseError when the body is not a readable feed. `fast=False` skips
     the lxml fast path (aggregator.feedxml), so tests can compare it with feedparser."""
     base = urljoin(url, content_location) if content_location else url
+    body = _utf8_from_utf16_32(body)
     head = body[:2048].removeprefix(codecs.BOM_UTF8).lstrip()
     if not head:
         raise FeedParseError("empty document")
     if head[:1] in (b"{", b"["):
         return _parse_json(body, base)
-    if _HTML_START.match(head.lower()):
+    lowered = head.lower()
+    if _HTML_START.match(lowered) and not _FEED_AFTER_DOCTYPE.match(lowered):
         raise _html_page_error(body, base)
     return _parse_xml(body, base, _charset_param(content_type), fast)
 
@@ -181,6 +190,26 @@ def _prepare_xml(body: bytes, http_charset: str | None) -> tuple[bytes, str | No
     return body, http or declared, warnings, shift
 
 
+def _utf8_from_utf16_32(body: bytes) -> bytes:
+    """A UTF-16/32 document as UTF-8 with its declaration saying so: expat and feedparser's sniffing know
+    BOM-less UTF-16 only when it starts with a declaration and BOM-less UTF-32 not at all, and the fast path
+    takes UTF-8 only."""
+    codec = next((name for start, name in _WIDE_STARTS if body.startswith(start)), None)
+    if codec is None:
+        return body
+    if codec in ("utf-16-le", "utf-16-be") and b"\x00\x00" in body[:4]:
+        return body  # no UTF-16 text starts with a null character
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError:
+        return body  # not what its first bytes suggest: left to feedparser, which will say what is wrong
+    declaration = re.match(r"<\?xml[^>]*?>", text)
+    if declaration:
+        fixed = re.sub(r"""encoding\s*=\s*["'][^"']*["']""", 'encoding="utf-8"', declaration.group())
+        text = fixed + text[declaration.end() :]
+    return text.encode("utf-8")
+
+
 def _codec(label: str | None) -> str | None:
     if not label:
         return None
@@ -215,9 +244,12 @@ def _xml_entry(e: Any, base: str, feed_language: str | None, feed_authors: list[
         link = None  # a permalink guid ("isPermaLink" defaults to true) that is no URL, e.g. "1234"
     url = _url(link, base)
     title = _plain(e.get("title"), (e.get("title_detail") or {}).get("type"))
-    published = _struct_iso(dict.get(e, "published_parsed"))
-    # dict.get: FeedParserDict answers "updated_parsed" with published_parsed when missing (deprecated).
-    updated = _struct_iso(dict.get(e, "updated_parsed"))
+    # Parsed here from the raw text, not taken from feedparser's *_parsed (wrong for many formats, see
+    # aggregator.dates). dict.get: FeedParserDict answers "updated" with "published" when missing (deprecated).
+    published = iso_utc(dict.get(e, "published"))
+    updated = iso_utc(dict.get(e, "updated"))
+    # The content hash of entries without id or link keeps feedparser's reading, so their guids stay stable.
+    legacy_date = _struct_iso(dict.get(e, "published_parsed")) or _struct_iso(dict.get(e, "updated_parsed"))
 
     content = raw_content = None
     detail: dict = {}
@@ -239,7 +271,7 @@ def _xml_entry(e: Any, base: str, feed_language: str | None, feed_authors: list[
     enclosures = _enclosures(((link.get("href"), link.get("type"), link.get("length")) for link in links), base)
     return _Draft(
         raw_id=(e.get("id") or "").strip() or None,
-        hash_material=[title, published or updated, raw_content or raw_summary],
+        hash_material=[title, legacy_date, raw_content or raw_summary],
         entry=ParsedEntry(
             guid="",
             url=url,
@@ -307,7 +339,7 @@ def _parse_json(body: bytes, base: str) -> ParsedFeed:
         text = body.decode("utf-8-sig", "replace")
         warning = "invalid UTF-8 byte sequences replaced"
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_float=_JsonFloat)
     except json.JSONDecodeError as exc:
         raise FeedParseError(f"invalid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except RecursionError:
@@ -327,33 +359,68 @@ def _parse_json(body: bytes, base: str) -> ParsedFeed:
         language=language,
         warning=warning,
     )
-    feed_authors = _json_authors(doc)
+    feed_authors = _json_authors(doc) or []
+    # The spec: an item whose id is missing, blank or no string or number must be ignored.
     feed.entries = _assign_guids(
-        [_json_item(item, base, language, feed_authors) for item in items if isinstance(item, dict)]
+        [_json_item(item, base, language, feed_authors) for item in items if isinstance(item, dict) and _json_id(item)]
     )
     return feed
+
+
+class _JsonFloat(float):
+    """A JSON number with a fraction that remembers how it was written (an id "3.10" must stay "3.10")."""
+
+    text: str
+
+    def __new__(cls, text: str) -> _JsonFloat:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+
+def _json_id(item: dict) -> str | None:
+    """The item's id as a string: numbers are coerced as the spec asks, written as in the document."""
+    value = item.get("id")
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, _JsonFloat):
+        return value.text
+    return str(value) if isinstance(value, int) else None
+
+
+def _json_size(value: Any) -> int | None:
+    """size_in_bytes: a number by the spec, written as 1000.0 by some generators, or a numeric string."""
+    if isinstance(value, float) and not isinstance(value, bool):
+        return int(value) if value == value and 0 < value < 2**63 else None  # value == value: not NaN
+    return _int(value)
 
 
 def _json_item(item: dict, base: str, feed_language: str | None, feed_authors: list[str]) -> _Draft:
     url = _url(_str(item.get("url")) or _str(item.get("external_url")), base)
     title = _plain(_str(item.get("title")), None)
-    published = _iso_date(item.get("date_published"))
-    updated = _iso_date(item.get("date_modified"))
+    published = iso_utc(item.get("date_published"))
+    updated = iso_utc(item.get("date_modified"))
     content_html, content_text = _str(item.get("content_html")), _str(item.get("content_text"))
     content = sanitize_html(content_html, url or base) if content_html else escape_text(content_text) or None
     raw_summary = _str(item.get("summary"))  # plain text by the spec
-    raw_id = item.get("id")  # the spec says string; numbers occur
     attachments = [a for a in item.get("attachments") or () if isinstance(a, dict)]
-    enclosures = _enclosures(((a.get("url"), a.get("mime_type"), a.get("size_in_bytes")) for a in attachments), base)
+    enclosures = _enclosures(
+        ((a.get("url"), a.get("mime_type"), _json_size(a.get("size_in_bytes"))) for a in attachments), base
+    )
+    own_authors = _json_authors(item)
     tags = item.get("tags") if isinstance(item.get("tags"), list) else []
     return _Draft(
-        raw_id=_str(raw_id) or (str(raw_id) if type(raw_id) is int else None),  # ids should be strings
+        raw_id=_json_id(item),
         hash_material=[title, published or updated, content_html or content_text or raw_summary],
         entry=ParsedEntry(
             guid="",
             url=url,
             title=title,
-            authors=_json_authors(item) or feed_authors,
+            # the feed's authors only for an item that names none at all: authors given by url alone are
+            # the item's own, unnamed (the spec: top-level authors apply when the item has no "authors")
+            authors=feed_authors if own_authors is None else own_authors,
             published_at=published or updated,
             updated_at=updated,
             summary=escape_text(raw_summary) or None,
@@ -366,29 +433,13 @@ def _json_item(item: dict, base: str, feed_language: str | None, feed_authors: l
     )
 
 
-def _json_authors(obj: dict) -> list[str]:
+def _json_authors(obj: dict) -> list[str] | None:
+    """The names of the object's authors; None when it gives no author object (1.1 "authors", 1.0 "author")."""
     authors = obj.get("authors")  # 1.1
     if not isinstance(authors, list):
         authors = [obj.get("author")]  # 1.0
-    return _names(a for a in authors if isinstance(a, dict))
-
-
-def _iso_date(value: Any) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        dt = datetime.fromisoformat(value.strip())
-    except ValueError:
-        try:
-            dt = dateutil_parser.parse(value)
-        except (ValueError, OverflowError):
-            return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)  # RFC 3339 requires an offset; assume UTC when it is missing
-    try:
-        return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    except (ValueError, OverflowError):
-        return None
+    people = [a for a in authors if isinstance(a, dict) and any(_str(a.get(k)) for k in ("name", "url", "avatar"))]
+    return _names(people) if people else None
 
 
 # --- shared -----------------------------------------------------------------------------------------

@@ -47,13 +47,61 @@ _ATTRIBUTES = {
     "time": {"datetime"},
     "details": {"open"},
 }
-# Dropped together with their content (text inside them is code, fallback or markup, not prose).
-_DROP_WITH_CONTENT = frozenset(
+# MathML and inline SVG, the parts that draw: formulas and figures are content. Left out: anything that links
+# (MathML's href, SVG's <a>, <use>, <image>, xlink:href), animates attributes (<animate>/<set> can turn an
+# href into javascript:), switches back to HTML (<foreignObject>, <annotation-xml>) or carries style/script.
+# Names as html5ever gives them (SVG's camelCase restored), since ammonia compares them so.
+_MATH_TAGS = frozenset(
     {
-        "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "svg", "math",
-        "template", "noscript", "noembed", "noframes", "textarea", "select", "xmp", "title", "head",
+        "math", "mi", "mn", "mo", "ms", "mtext", "mspace", "mrow", "mfrac", "msqrt", "mroot", "mstyle", "merror",
+        "mpadded", "mphantom", "mfenced", "menclose", "msub", "msup", "msubsup", "munder", "mover", "munderover",
+        "mmultiscripts", "mprescripts", "none", "mtable", "mtr", "mtd", "mlabeledtr", "semantics", "annotation",
     }
 )  # fmt: skip
+_MATH_ATTRIBUTES = frozenset(
+    {
+        "display", "displaystyle", "scriptlevel", "mathvariant", "mathsize", "dir", "fence", "separator",
+        "stretchy", "symmetric", "maxsize", "minsize", "largeop", "movablelimits", "accent", "accentunder",
+        "lspace", "rspace", "linethickness", "columnalign", "rowalign", "columnspan", "rowspan", "columnlines",
+        "rowlines", "frame", "notation", "open", "close", "separators", "width", "height", "depth", "voffset",
+        "encoding", "alttext",
+    }
+)  # fmt: skip
+_SVG_TAGS = frozenset(
+    {
+        "svg", "g", "path", "circle", "ellipse", "line", "polyline", "polygon", "rect", "text", "tspan", "desc",
+        "defs", "symbol", "marker", "linearGradient", "radialGradient", "stop", "clipPath", "mask", "pattern",
+    }
+)  # fmt: skip
+_SVG_ATTRIBUTES = frozenset(
+    {
+        "viewBox", "preserveAspectRatio", "width", "height", "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r",
+        "rx", "ry", "fx", "fy", "d", "points", "pathLength", "transform", "fill", "fill-opacity", "fill-rule",
+        "stroke", "stroke-width", "stroke-opacity", "stroke-linecap", "stroke-linejoin", "stroke-dasharray",
+        "stroke-dashoffset", "stroke-miterlimit", "opacity", "clip-rule", "text-anchor", "dominant-baseline",
+        "font-family", "font-size", "font-weight", "font-style", "dx", "dy", "rotate", "textLength", "offset",
+        "stop-color", "stop-opacity", "gradientUnits", "gradientTransform", "spreadMethod", "patternUnits",
+        "patternTransform", "markerWidth", "markerHeight", "refX", "refY", "orient", "markerUnits",
+        "clipPathUnits", "maskUnits", "visibility", "display", "role", "aria-label", "aria-hidden", "xmlns",
+    }
+)  # fmt: skip
+# Dropped together with their content (text inside them is code, markup or raw data, not prose). <object>
+# and <applet> are unwrapped instead, their children being the fallback a reader without plugins sees;
+# <iframe> too (see _IFRAME_TAG).
+_DROP_WITH_CONTENT = frozenset(
+    {
+        "script", "style", "frame", "frameset", "embed", "template", "noscript", "noembed", "noframes",
+        "textarea", "select", "xmp", "title", "head", "foreignObject", "annotation-xml", "mglyph", "malignmark",
+        "animate", "animateMotion", "animateTransform", "set", "use", "image", "feImage", "iframe",
+    }
+)  # fmt: skip
+# An iframe's content is raw text to an HTML parser, so its fallback markup ("<a href=...>Watch the video</a>")
+# would come out as escaped tags; the iframe's own tags are removed before sanitising so it is parsed as HTML.
+# SVG's <a> is the HTML allow-list's "a" to ammonia, which tells neither namespaces nor xlink:href from href
+# apart: links inside SVG lose their href after cleaning (the serialised output double-quotes every value).
+_SVG_OR_LINK = re.compile(r'<(/?)(svg|a)\b((?:[^>"]|"[^"]*")*)>')
+_HREF_ATTR = re.compile(r'\s[\w:-]*href="[^"]*"')
+_IFRAME_TAG = re.compile(r"""</?iframe\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
 _URL_ATTRS = frozenset({"href", "src", "cite", "poster"})
 _SCHEMES = frozenset({"http", "https"})
 _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -63,7 +111,7 @@ _URL_JUNK = re.compile(r"[\t\n\r]")  # browsers drop these inside URLs ("java\ts
 _C0_SPACE = "".join(map(chr, range(33)))  # and strip these from both ends
 _SRCSET_URL = re.compile(r"[\s,]*(\S+)")
 _SRCSET_DESCRIPTOR = re.compile(r"([^,]*)(?:,|$)")
-_MEDIA = re.compile(r"<(?:img|video|audio|source)\s[^>]*src")  # also matches srcset
+_MEDIA = re.compile(r"<(?:(?:img|video|audio|source)\s[^>]*src|svg[\s>])")  # also matches srcset
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t]+")
 _DESCRIPTOR_OK = re.compile(r"\d+(?:\.\d+)?[wx]\Z")
@@ -116,9 +164,13 @@ def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
 
 
 _CLEANER = nh3.Cleaner(
-    tags=set(_TAGS),
+    tags=set(_TAGS | _MATH_TAGS | _SVG_TAGS),
     clean_content_tags=set(_DROP_WITH_CONTENT),
-    attributes={k: set(v) for k, v in _ATTRIBUTES.items()},
+    attributes={
+        **{tag: set(_MATH_ATTRIBUTES) for tag in _MATH_TAGS},
+        **{tag: set(_SVG_ATTRIBUTES) for tag in _SVG_TAGS},
+        **{k: set(v) for k, v in _ATTRIBUTES.items()},
+    },
     attribute_filter=_attribute_filter,
     link_rel="noopener noreferrer nofollow",
     # ammonia checks href/src schemes before our filter runs; "data" must pass it so the filter
@@ -126,6 +178,20 @@ _CLEANER = nh3.Cleaner(
     url_schemes={"http", "https", "mailto", "data"},
     url_relative="pass_through",
 )
+
+
+def _drop_svg_links(html: str) -> str:
+    out, pos, depth = [], 0, 0
+    for m in _SVG_OR_LINK.finditer(html):
+        closing, tag = m.group(1), m.group(2)
+        if tag == "svg":
+            depth = max(0, depth - 1) if closing else depth + 1
+        elif depth and not closing and "href=" in m.group(3):
+            out.append(html[pos : m.start()])
+            out.append("<a" + _HREF_ATTR.sub("", m.group(3)) + ">")
+            pos = m.end()
+    out.append(html[pos:])
+    return "".join(out)
 
 
 def _clean(html: str, base: str | None) -> str:
@@ -186,7 +252,11 @@ def sanitize_html(html: str | None, base_url: str | None = None) -> str | None:
         return None
     if len(html) > _DEEP_CHECK_FROM and _too_deep(html):
         return escape_text(_SPACES.sub(" ", _html.unescape(_TAG.sub(" ", html)))) or None
+    if "iframe" in html or "IFRAME" in html or "Iframe" in html:
+        html = _IFRAME_TAG.sub("", html)
     cleaned = _clean(html, _http_base(base_url) if base_url else None).strip()
+    if "<svg" in cleaned:
+        cleaned = _drop_svg_links(cleaned)
     if _has_text(cleaned) or _MEDIA.search(cleaned):
         return cleaned
     return None  # only empty markup is left, e.g. "<p></p>" or an <img> whose src was dropped
@@ -199,7 +269,7 @@ _BLOCK = frozenset(
         "header", "footer", "details", "summary", "address", "main", "nav", "form", "fieldset",
     }
 )  # fmt: skip
-_SKIP = frozenset({"script", "style", "template", "head", "title", "noscript"})
+_SKIP = frozenset({"script", "style", "template", "head", "title", "noscript", "annotation"})
 _PARA, _LINE = "\x00", "\x01"
 
 

@@ -790,3 +790,132 @@ def test_aeb_links_are_on_site_and_not_pagination(aeb_results):
             assert not any(k in parts.query for k in ("page=", "paged=", "cpage=")), url
             assert segments, url
         assert result.previous_url is None or result.previous_url != result.next_url, page_id
+
+
+# --------------------------------------------------------------------------------------------------
+# Families missed on held-out real theme pages (issue 18)
+
+SQ = "https://www.example.com/blog/"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # older Squarespace templates: nav.pagination (list pagination's class) around one post's neighbours
+        """<nav class="pagination clear"><div class="newer"><a href="/blog/2019/5/20/newer-post"><span>Newer Post</span>
+</a></div><div class="older"><a href="/blog/2019/5/1/older-post"><span>Older Blog Post</span></a></div></nav>""",
+        """<nav class="pagination"><div class="newer"><a href="/blog/2019/5/20/newer-post">Newer Post →</a></div>
+<div class="older"><a href="/blog/2019/5/1/older-post">← Older Post</a></div></nav>""",
+    ],
+)
+def test_squarespace_older_templates(body):
+    result = find_adjacent(page(body), SQ + "2019/5/10/current-post")
+    assert (result.previous_url, result.next_url) == (SQ + "2019/5/1/older-post", SQ + "2019/5/20/newer-post")
+
+
+def test_squarespace_pagination_with_listing_labels_still_ignored():
+    body = """<nav class="pagination clear"><div class="newer"><a href="/blog?offset=1590000000000&reversePaginate=true">
+<span>Newer Posts</span></a></div><div class="older"><a href="/blog?offset=1580000000000"><span>Older Posts</span></a>
+</div></nav>"""
+    assert find_adjacent(page(body), SQ) == AdjacentLinks()
+
+
+def test_prev_next_link_list_items():
+    body = f"""<ul class="prev-next-links"><li class="prev-next-link-prev"><a href="{OLDER}"><span>Older title</span>
+</a></li><li class="prev-next-link-next"><a href="{NEWER}"><span>Newer title</span></a></li></ul>"""
+    assert find_adjacent(page(body), PAGE) == BOTH
+
+
+@pytest.mark.parametrize(
+    ("page_url", "prev_url", "next_url"),
+    [
+        ("https://www.example.org/2302", "https://www.example.org/2301", "https://www.example.org/2303"),
+        ("https://www.example.org/2020/08/23644/", "https://www.example.org/2020/08/23643/",
+         "https://www.example.org/2020/08/23645/"),
+        ("https://www.example.org/2020/08/236/", "https://www.example.org/2020/08/235/",
+         "https://www.example.org/2020/08/237/"),
+        ("https://www.example.org/news/2020/77123", "https://www.example.org/news/2020/77122",
+         "https://www.example.org/news/2020/77124"),
+    ],
+)  # fmt: skip
+def test_numeric_slugs_are_posts_not_pagination(page_url, prev_url, next_url):
+    body = (
+        f'<nav class="post-navigation"><div class="nav-previous"><a href="{prev_url}" rel="prev">Older title</a></div>'
+        f'<div class="nav-next"><a href="{next_url}" rel="next">Newer title</a></div></nav>'
+    )
+    assert find_adjacent(page(body), page_url) == links(prev_url, "Older title", next_url, "Newer title")
+
+
+@pytest.mark.parametrize(
+    "href", ["https://www.example.org/2020/", "https://www.example.org/2020/08/", "https://www.example.org/2020/08/23/"]
+)
+def test_date_archives_still_rejected(href):
+    body = f'<nav class="post-navigation"><div class="nav-previous"><a href="{href}" rel="prev">Older</a></div></nav>'
+    assert find_adjacent(page(body), "https://www.example.org/2020/08/23/post/") == AdjacentLinks()
+
+
+def test_owl_utility_class_is_not_a_carousel():
+    body = f"""<div class="owl-spacing--l"><div class="links"><a href="{OLDER}">Previous Post: Older title</a> |
+ <a href="{NEWER}">Next Post: Newer title</a></div></div>"""
+    assert find_adjacent(page(body), PAGE) == BOTH
+
+
+def test_owl_carousel_still_ignored():
+    body = """<div class="owl-carousel owl-theme"><div class="owl-nav"><a class="owl-prev" href="/2024/01/01/a/">
+Previous post</a><a class="owl-next" href="/2024/01/02/b/">Next post</a></div></div>"""
+    assert find_adjacent(page(body), PAGE) == AdjacentLinks()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # the class says next, the words say older: the words win
+        f"""<div class="post-links"><a class="next-post" href="{OLDER}">Older post → <span class="t">Older title</span>
+</a><a class="prev-post" href="{NEWER}">← Newer post <span class="t">Newer title</span></a></div>""",
+        # Docusaurus' blog paginator: its "prev" item is the newer post, labelled so
+        f"""<nav class="pagination-nav" aria-label="Blog post page navigation"><a class="pagination-nav__link
+ pagination-nav__link--prev" href="{NEWER}"><div class="pagination-nav__sublabel">Newer post</div><div
+ class="pagination-nav__label">Newer title</div></a><a class="pagination-nav__link pagination-nav__link--next"
+ href="{OLDER}"><div class="pagination-nav__sublabel">Older post</div><div class="pagination-nav__label">Older title
+</div></a></nav>""",
+    ],
+)
+def test_words_win_over_the_class(body):
+    assert find_adjacent(page(body), PAGE) == BOTH
+
+
+# --------------------------------------------------------------------------------------------------
+# Candidate selection: the Python filters select what the XPath expressions they replaced selected
+
+
+def _reference_xpaths():
+    from aggregator.adjacent import _LABEL_FRAGMENTS
+
+    def contains_any(expr):
+        return " or ".join(f"contains({expr}, '{f}')" for f in _LABEL_FRAGMENTS)
+
+    words = ("prev", "Prev", "next", "Next", "older", "Older", "newer", "Newer")
+    directional = etree.XPath(
+        "//*[@class or @id][" + " or ".join(f"contains(@{a}, '{w}')" for a in ("class", "id") for w in words) + "]"
+    )
+    label_text = etree.XPath(f"//text()[string-length(.) > 2 and string-length(.) < 120][{contains_any('.')}]")
+    label_attr = etree.XPath(f"//a[@href][@title or @aria-label][{contains_any('@title')} or {contains_any('@aria-label')}]")
+    return directional, label_text, label_attr
+
+
+def test_candidate_filters_match_the_reference_xpaths():
+    from aggregator.adjacent import _directional, _label_texts, _labelled_links
+
+    pages = [page(body) for body in FAMILIES.values()] + [SEED_SNIPPET, page(LISTING_PAGINATION), page(COMMENT_PAGINATION)]
+    pages += [p.read_text(encoding="utf-8") for p in sorted((Path(__file__).parent / "data" / "adjacent").glob("*.html"))]
+    if (AEB / "html_gz").is_dir():
+        pages += [gzip.decompress(p.read_bytes()) for p in sorted((AEB / "html_gz").glob("*.html.gz"))[:60]]
+    directional, label_text, label_attr = _reference_xpaths()
+    selected = 0
+    for html in pages:
+        root = lxml.html.document_fromstring(html)
+        assert _directional(root) == directional(root)
+        assert [(t, t.getparent()) for t in _label_texts(root)] == [(t, t.getparent()) for t in label_text(root)]
+        assert _labelled_links(root) == label_attr(root)
+        selected += len(_directional(root)) + len(_label_texts(root))
+    assert selected > 100  # the pages do exercise the filters

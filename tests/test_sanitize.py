@@ -13,6 +13,10 @@ from aggregator.demo.site.routes import Router
 from aggregator.parse import FeedParseError, parse_feed
 from aggregator.sanitize import (
     _ATTRIBUTES,
+    _MATH_ATTRIBUTES,
+    _MATH_TAGS,
+    _SVG_ATTRIBUTES,
+    _SVG_TAGS,
     _TAGS,
     _fast_text,
     _has_text,
@@ -77,12 +81,37 @@ XSS_VECTORS = [
     ("xml-namespace-trick", '<x:script xmlns:x="http://www.w3.org/1999/xhtml">alert(1)</x:script>'),
     ("custom-element-handler", "<x-foo onclick=alert(1)>x</x-foo>"),
     ("area-javascript", '<map><area href="javascript:alert(1)"></map>'),
+    # MathML and SVG are kept now: what they could carry must not be
+    ("svg-set-href", '<svg><a><set attributeName="href" to="javascript:alert(1)"/><text>x</text></a></svg>'),
+    ("svg-xlink-href", '<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>'),
+    ("svg-a-foreign-href", '<svg><a href="https://evil.example/"><text>x</text></a></svg>'),
+    ("svg-use", '<svg><use href="https://evil.example/x.svg#a"/><use xlink:href="data:image/svg+xml,<svg onload=alert(1)>"/></svg>'),
+    ("svg-image", '<svg><image href="javascript:alert(1)"/><image xlink:href="https://evil.example/x.png"/></svg>'),
+    ("svg-foreignobject", '<svg><foreignObject><img src=x onerror=alert(1)><iframe src="https://evil.example/"></iframe></foreignObject></svg>'),
+    ("svg-style", "<svg><style>@import url(https://evil.example/x.css)</style><rect style=\"fill:url(javascript:alert(1))\"/></svg>"),
+    ("svg-title-breakout", "<svg><title><img src=x onerror=alert(1)></title></svg>"),
+    ("svg-desc-script", "<svg><desc><script>alert(1)</script></desc></svg>"),
+    ("svg-p-breakout", '<svg><p><style><img src=x onerror=alert(1)></style></p></svg>'),
+    ("svg-nested-handlers", '<svg><g onclick="alert(1)"><circle onmouseover="alert(2)" r="1"/></g></svg>'),
+    ("svg-cdata", "<svg><text><![CDATA[<img src=x onerror=alert(1)>]]></text></svg>"),
+    ("math-xlink-href", '<math><mi xlink:href="javascript:alert(1)">x</mi></math>'),
+    ("math-annotation-xml", '<math><annotation-xml encoding="text/html"><img src=x onerror=alert(1)></annotation-xml></math>'),
+    ("math-mtext-style", "<math><mtext><style><img src=x onerror=alert(1)></style></mtext></math>"),
+    ("math-maction", '<math><maction actiontype="statusline#javascript:alert(1)" onclick="alert(2)">x</maction></math>'),
+    ("math-svg-switch", "<math><mi><svg><style><img src=x onerror=alert(1)></style></svg></mi></math>"),
+    ("iframe-fallback-script", '<iframe src="https://evil.example/"><script>alert(1)</script><a href="javascript:alert(2)">x</a></iframe>'),
+    ("iframe-srcdoc-quoted-gt", '<iframe srcdoc="<img src=x onerror=alert(1)>">fallback</iframe>'),
+    ("object-fallback-script", '<object data="x.swf"><param name="movie" value="javascript:alert(1)"><script>alert(1)</script>fb</object>'),
 ]
 
 _URL_ATTRS = {"href", "src", "cite", "poster"}
 _SAFE_URL = re.compile(r"(https?://|mailto:|data:image/(png|jpeg|jpg|gif|webp|avif|bmp)[;,])", re.IGNORECASE)
-_DANGEROUS_TEXT = ("<script", "javascript:", "vbscript:", "<iframe", "<svg", "<math", "<style", "<base", "<meta",
-                   "<form", "<object", "<embed", "<template", "<link", "expression(")  # fmt: skip
+_DANGEROUS_TEXT = ("<script", "javascript:", "vbscript:", "<iframe", "<style", "<base", "<meta", "<form", "<object",
+                   "<embed", "<template", "<link", "expression(", "foreignobject", "<use", "<image", "<set",
+                   "<animate", "annotation-xml", "xlink:")  # fmt: skip
+# lxml.html lowercases SVG's camelCase names
+_FOREIGN_TAGS = {t.lower() for t in _SVG_TAGS} | _MATH_TAGS
+_FOREIGN_ATTRIBUTES = {a.lower() for a in _SVG_ATTRIBUTES} | _MATH_ATTRIBUTES
 _HANDLER_ATTR = re.compile(r"<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
 
 
@@ -99,8 +128,14 @@ def assert_safe(out: str | None) -> None:
         for node in el.iter():
             if not isinstance(node.tag, str):
                 continue
-            assert node.tag in _TAGS, (node.tag, out)
+            foreign = any(a.tag in ("svg", "math") for a in node.iterancestors()) or node.tag in ("svg", "math")
+            assert node.tag in _TAGS or node.tag in _FOREIGN_TAGS, (node.tag, out)
             allowed = _ATTRIBUTES.get(node.tag, set()) | _ATTRIBUTES["*"] | {"rel"}
+            if node.tag in _FOREIGN_TAGS:
+                allowed = allowed | _FOREIGN_ATTRIBUTES
+            if foreign and node.tag not in ("mtext",):
+                # no link out of MathML or SVG (an <a> inside <mtext> is HTML again, but none is inside here)
+                assert not any("href" in name for name in node.attrib), out
             for name, value in node.attrib.items():
                 assert name in allowed, (node.tag, name, out)
                 assert not name.startswith("on"), out
@@ -127,8 +162,58 @@ def test_scripts_and_styles_are_dropped_with_their_content() -> None:
     assert out == "<p>before</p><p>after</p>"
 
 
-def test_svg_and_math_are_dropped_but_surrounding_text_stays() -> None:
-    assert sanitize_html("<p>a<svg onload=alert(1)><text>b</text></svg>c</p>") == "<p>ac</p>"
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        # MathML: the formula stays, with its presentation attributes
+        ("<p>Let <math><mi>x</mi></math> be given.</p>", "<p>Let <math><mi>x</mi></math> be given.</p>"),
+        (
+            '<p><math display="block"><mfrac><mn>1</mn><msup><mi>x</mi><mn>2</mn></msup></mfrac></math></p>',
+            '<p><math display="block"><mfrac><mn>1</mn><msup><mi>x</mi><mn>2</mn></msup></mfrac></math></p>',
+        ),
+        (
+            '<math><semantics><mi>x</mi><annotation encoding="application/x-tex">x</annotation></semantics></math>',
+            '<math><semantics><mi>x</mi><annotation encoding="application/x-tex">x</annotation></semantics></math>',
+        ),
+        ('<math href="javascript:alert(1)"><mi onclick="alert(1)">x</mi></math>', "<math><mi>x</mi></math>"),
+        # inline SVG: the drawing stays (camelCase names as browsers have them), handlers and script go
+        (
+            '<p>a<svg viewBox="0 0 10 10" onload="alert(1)"><circle r="1" fill="red"/><script>alert(1)</script>'
+            "<text x=\"1\">label</text></svg>c</p>",
+            '<p>a<svg viewBox="0 0 10 10"><circle r="1" fill="red"></circle><text x="1">label</text></svg>c</p>',
+        ),
+        (
+            '<svg><linearGradient gradientUnits="userSpaceOnUse"><stop offset="0" stop-color="#fff"/></linearGradient></svg>',
+            '<svg><linearGradient gradientUnits="userSpaceOnUse"><stop offset="0" stop-color="#fff"></stop></linearGradient></svg>',
+        ),
+        # a link inside SVG keeps its text but not its target; links around it are untouched
+        (
+            '<p><a href="https://ok.example/">before</a></p><svg><a href="https://x.example/" title="a>b"><text>t</text>'
+            '</a></svg><p><a href="https://ok.example/2">after</a></p>',
+            '<p><a href="https://ok.example/" rel="noopener noreferrer nofollow">before</a></p><svg>'
+            '<a title="a&gt;b" rel="noopener noreferrer nofollow"><text>t</text></a></svg>'
+            '<p><a href="https://ok.example/2" rel="noopener noreferrer nofollow">after</a></p>',
+        ),
+        # fallback content of <iframe> and <object> is what a reader without the embed sees: kept, as HTML
+        (
+            '<p>Video: <iframe src="https://www.youtube.com/embed/x"><a href="https://youtu.be/x">Watch it</a></iframe></p>',
+            '<p>Video: <a href="https://youtu.be/x" rel="noopener noreferrer nofollow">Watch it</a></p>',
+        ),
+        ("<p>a<iframe src='https://e.example/' title=\"x>y\">fallback text</iframe>b</p>", "<p>afallback textb</p>"),
+        ('<object data="a.swf"><param name="movie" value="a.swf"><p>Flash <b>fallback</b></p></object>',
+         "<p>Flash <b>fallback</b></p>"),
+        ('<iframe src="https://e.example/"></iframe><object data="x"></object>', None),
+    ],
+)
+def test_math_svg_and_fallback_content(markup: str, expected: str | None) -> None:
+    assert sanitize_html(markup, BASE) == expected
+
+
+def test_math_text_is_searchable() -> None:
+    html = sanitize_html('<p>Let <math><mi>x</mi><mo>=</mo><mn>2</mn><annotation encoding="application/x-tex">x=2'
+                         "</annotation></math> be given.</p>")  # fmt: skip
+    assert html_to_text(html) == "Let x=2 be given."
+    assert _html_to_text_exact(html) == "Let x=2 be given."
 
 
 def test_benign_article_survives() -> None:
