@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 
 import sqlite_utils
 
@@ -21,13 +23,35 @@ FTS_WAITING = 1
 INDEX_PENDING = f"UPDATE entries SET fts_pending = 0 WHERE feed_id = ? AND fts_pending = {FTS_WAITING}"
 
 
+class _Database(sqlite_utils.Database):
+    """sqlite-utils' Database whose transactions take the write lock when they begin (BEGIN IMMEDIATE): a
+    deferred transaction that read first cannot wait for another process's write (SQLite answers "database is
+    locked" at once, whatever the busy timeout), while an immediate one waits its turn."""
+
+    @contextlib.contextmanager
+    def atomic(self) -> Generator[sqlite_utils.Database, None, None]:
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+
 class Connection:
     """The database and the state every part of the store shares; one instance per process."""
 
     def __init__(self, path: str | os.PathLike[str], clock: Clock | None = None) -> None:
         self.clock: Clock = clock or SystemClock()
         self.path = str(path)
-        self.db = sqlite_utils.Database(self.path)
+        self.db = _Database(self.path)
         self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.enable_wal()
@@ -51,10 +75,17 @@ class Connection:
         # Feeds whose new entries (feeds without full text) or extracted articles wait for the shared commit to be
         # indexed, all at once.
         self._index_at_commit: set[int] = set()
+        # Entries a killed writer left waiting for their page are searchable from the next start on, not only
+        # after their feed's next poll (a poll in flight elsewhere re-indexes them with their page's text).
+        with self.db.atomic():
+            self.db.execute(f"UPDATE entries SET fts_pending = 0 WHERE fts_pending = {FTS_WAITING}")
 
     def close(self) -> None:
         self.commit_shared()
         self._checkpointer.close()
+        # Leaves no -wal/-shm beside the archive when this was its last connection.
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.close()
 
     def begin_shared(self) -> None:
@@ -62,7 +93,7 @@ class Connection:
         commit_shared(): one commit for several feeds instead of one each. A commit costs about 1 ms
         (mostly FTS5 writing its in-memory segment), as much as storing ten entries."""
         if not self.db.conn.in_transaction:
-            self.db.conn.execute("BEGIN")
+            self.db.conn.execute("BEGIN IMMEDIATE")
         self._shared_open = True
 
     def commit_shared(self) -> None:
