@@ -18,6 +18,7 @@ import click
 
 from aggregator import __version__
 from aggregator.config import DEFAULT_DB_PATH, Config, ConfigError, load_config, resolve_config_path
+from aggregator.urls import redact_text, redact_url
 
 EXIT_FEED_ERRORS = 1
 EXIT_USAGE = 2
@@ -90,7 +91,7 @@ def check(config_path: Path | None, db_path: Path) -> None:
     click.echo(f"{config.path}: OK, {len(config.feeds)} feeds")
     for feed in config.feeds:
         state = "" if feed.enabled else " (disabled)"
-        click.echo(f"  {feed.url}{state}")
+        click.echo(f"  {redact_url(feed.url)}{state}")
 
 
 @main.command()
@@ -116,7 +117,7 @@ def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], qu
     if not feed_urls:
         stopped = archive.stopped_feeds()
         for url, reason in stopped.items():
-            click.echo(f"  skipped {url}: {reason} (poll it with --feed to try again)", err=True)
+            click.echo(f"  skipped {redact_url(url)}: {reason} (poll it with --feed to try again)", err=True)
         feeds = [f for f in feeds if f.url not in stopped]
     try:
         with click.progressbar(
@@ -138,7 +139,7 @@ def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], qu
             f"{sum(len(r.extraction_errors) for r in reports)} extraction errors, {len(failed)} feeds failed"
         )
         for report in failed:
-            click.echo(f"  FAILED {report.url}: {report.error}", err=True)
+            click.echo(f"  FAILED {redact_url(report.url)}: {redact_text(report.error or '')}", err=True)
     if failed:
         sys.exit(EXIT_FEED_ERRORS)
 
