@@ -16,6 +16,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 
 from aggregator.urls import normalize_url
 
@@ -189,9 +197,45 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     return parse_config(text, path)
 
 
+# Nodes that YAML aliases may add to the file's own: a few `<<: *defaults` per feed stay far below it, while an
+# "alias bomb" (anchors of lists of aliases of lists...) of a few hundred bytes stands for billions of nodes,
+# which any walk of the data (validation, an error message's repr) would expand until memory runs out.
+MAX_ALIAS_NODES = 100_000
+
+
+def _check_aliases(yaml: YAML, text: str, path: Path) -> None:
+    """Raise ConfigError when the aliases of `text` expand to more than MAX_ALIAS_NODES nodes, from the event
+    stream alone (each anchored node's expanded size, computed once), before anything is built."""
+    sizes: dict[str, int] = {}
+    stack: list[list[Any]] = [[None, 0]]  # [anchor, expanded size] of each open collection
+    added = 0
+    for event in yaml.parse(text):
+        if isinstance(event, (SequenceStartEvent, MappingStartEvent)):
+            stack.append([event.anchor, 1])
+            continue
+        if isinstance(event, (SequenceEndEvent, MappingEndEvent)):
+            anchor, size = stack.pop()
+        elif isinstance(event, AliasEvent):
+            anchor, size = None, sizes.get(event.anchor, 1)
+            added += size
+            if added > MAX_ALIAS_NODES:
+                line = event.start_mark.line + 1 if event.start_mark else 1
+                raise ConfigError(f"{path}:{line}: YAML aliases expand to more than {MAX_ALIAS_NODES:,} values "
+                                  "(an alias bomb?); write the values out instead")
+        elif isinstance(event, ScalarEvent):
+            anchor, size = event.anchor, 1
+        else:
+            continue
+        if anchor is not None:
+            sizes[anchor] = size
+        stack[-1][1] += size
+
+
 def parse_config(text: str, path: Path) -> Config:
     try:
-        data = YAML(typ="rt").load(text)
+        yaml = YAML(typ="rt")
+        _check_aliases(yaml, text, path)
+        data = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
