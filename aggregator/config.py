@@ -37,7 +37,11 @@ _SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "
 
 
 class ConfigError(Exception):
-    """The configuration file cannot be used; the message says where and why."""
+    """The configuration file cannot be used; the message says where and why, on one line."""
+
+    def __init__(self, message: str) -> None:
+        # values quoted from the file (a URL with a line break, say) must not break the one-line promise
+        super().__init__(message.replace("\r", "\\r").replace("\n", "\\n"))
 
 
 def parse_duration(value: Any) -> float:
@@ -120,7 +124,11 @@ class Settings(BaseModel):
     @field_validator("allowed_networks", mode="before")
     @classmethod
     def _networks(cls, value: Any) -> Any:
-        networks = [value] if isinstance(value, str) else list(value or [])
+        if value is None:
+            return ()
+        if not isinstance(value, str | list | tuple):  # `allowed_networks: true` was a TypeError (fuzzing)
+            raise ValueError(f"expected a list of networks (CIDR like 10.0.0.0/8), got {value!r}")
+        networks = [value] if isinstance(value, str) else list(value)
         for network in networks:
             try:
                 ipaddress.ip_network(str(network), strict=False)
@@ -241,7 +249,7 @@ def parse_config(text: str, path: Path) -> Config:
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
     except YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+        raise ConfigError(f"{path}: invalid YAML: {' '.join(str(exc).split())}") from None  # one line
     if data is None:
         data = CommentedMap()
     if not isinstance(data, dict):

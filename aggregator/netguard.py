@@ -19,6 +19,8 @@ from aiohttp.abc import ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from yarl import URL
 
+from aggregator.urls import normalize_url
+
 # getaddrinfo()'s tuple: family, type, proto, canonname, sockaddr (aiohappyeyeballs' AddrInfoType)
 AddrInfo = tuple[int, int, int, str, tuple[Any, ...]]
 
@@ -70,6 +72,8 @@ def parse_ip_literal(host: str) -> str | None:
     that have been used to slip past string checks.
     """
     host = host.strip("[]")
+    # "127.0.0.1." is the same address as a resolver reads it, and URL canonicalisation drops every trailing dot
+    host = host.rstrip(".")
     try:
         return str(ipaddress.ip_address(host.split("%", 1)[0]))
     except ValueError:
@@ -125,11 +129,15 @@ def connect_host(url: str) -> str:
 
 
 def check_url(url: str, policy: NetworkPolicy) -> None:
-    """check_host() on both the host as written and the host the HTTP client will really connect to."""
+    """check_host() on the host as written, the host the HTTP client will really connect to, and the host of the
+    canonical URL (so every spelling of one address gets the canonical spelling's decision)."""
     if policy.allow_private:
         return
     check_host(urlsplit(url).hostname or "", policy)
     check_host(connect_host(url), policy)
+    canonical = normalize_url(url)
+    if canonical is not None:
+        check_host(urlsplit(canonical).hostname or "", policy)
 
 
 def guarded_socket_factory(policy: NetworkPolicy) -> Callable[[AddrInfo], socket.socket] | None:
