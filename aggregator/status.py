@@ -6,6 +6,8 @@ import os
 
 import sqlite_utils
 
+from aggregator.urls import redact_text
+
 _HEALTH_SQL = """
 SELECT f.id, COALESCE(f.config_title, f.title) AS title, f.url, f.active, f.last_polled_at, f.last_status,
        f.error_count, f.last_error, f.next_poll_at, f.stopped_at, f.stopped_reason, f.last_new_entry_at,
@@ -17,11 +19,17 @@ FROM feeds f ORDER BY f.error_count DESC, f.id
 
 
 def feed_health(db_path: str | os.PathLike[str]) -> list[dict[str, object]]:
+    """One row per feed; URLs and errors with their credentials redacted (status output ends up in logs too)."""
     db = sqlite_utils.Database(db_path)
     try:
-        return list(db.query(_HEALTH_SQL))
+        rows = list(db.query(_HEALTH_SQL))
     finally:
         db.close()
+    for row in rows:
+        for key in ("title", "url", "last_error", "stopped_reason"):
+            if isinstance(row[key], str):
+                row[key] = redact_text(row[key])
+    return rows
 
 
 def format_table(rows: list[dict[str, object]]) -> str:

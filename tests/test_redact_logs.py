@@ -72,6 +72,10 @@ def test_poll_log_lines_and_output_never_show_credentials(site: NewsSite, tmp_pa
         records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
         polls = [r for r in records if r["logger"] == "aggregator.poll"]
         assert sorted(r["feed"] for r in polls) == sorted([redact_url(good), redact_url(bad)])
+    status = subprocess.run([sys.executable, "-m", "aggregator", "status", "--db", str(tmp_path / "a.db"),
+                             *(["--json"] if json_lines else [])], capture_output=True, text=True, timeout=60, check=False)
+    assert status.returncode == 0 and "127.0.0.1" in status.stdout
+    assert not any(secret in status.stdout for secret in SECRETS), status.stdout
     check = subprocess.run([sys.executable, "-m", "aggregator", "check", "--config", str(config.path)],
                            capture_output=True, text=True, timeout=60, check=False)
     assert check.returncode == 0 and redact_url(good) in check.stdout
