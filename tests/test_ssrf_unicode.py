@@ -149,3 +149,20 @@ def test_article_page_redirected_to_a_unicode_host_is_not_archived(site: NewsSit
     assert len(rows) == 1
     assert rows[0][0] != "page"
     assert "refused to connect to non-public address 127.0.0.2" in rows[0][1]
+
+
+@pytest.mark.parametrize("host", ["①②⑦.0.0.1", "１２７.０.０.１", "127。0。0。1"])
+def test_aggregator_add_of_a_unicode_host_refused(site: NewsSite, tmp_path: Path, host: str) -> None:
+    from click.testing import CliRunner
+
+    from aggregator.cli import main
+
+    config = tmp_path / "feeds.yaml"
+    config.write_text("feeds: []\n", encoding="utf-8")
+    site.clear_requests()
+    url = site.feed_url("dev-notes-posts").replace("127.0.0.1", host)
+    result = CliRunner().invoke(main, ["add", "--yes", url, "--config", str(config)])
+    assert result.exit_code == 1
+    assert "non-public address 127.0.0.1" in result.output
+    assert config.read_text(encoding="utf-8") == "feeds: []\n"
+    assert site.requests == []
