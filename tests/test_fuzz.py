@@ -177,6 +177,7 @@ feed_items = st.one_of(url_like, st.dictionaries(st.sampled_from(["url", "title"
 @example("settings:\n  allowed_networks: {a: 1}\n")
 @example('{"feeds": [{"url": "\\n"}]}')  # the feed's URL, quoted in the error, broke its line (fixed)
 @example("feeds:\n  - url: &a [x]\n  - url: *b\n")  # an alias to an unknown anchor
+@example("feeds: &a [*a]\nsettings: &s {interval: *s}\n")  # aliases to themselves
 @example("settings: !!python/object:os.system {}\n")
 def test_feeds_yaml(text: str) -> None:
     try:

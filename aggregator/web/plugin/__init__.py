@@ -181,13 +181,13 @@ _ATOM_PATH = re.compile(r"\.atom$")
 
 @hookimpl
 def handle_exception(datasette: Datasette, request: Request, exception: Exception) -> Response | None:
-    # datasette-atom 0.9 takes max() of the rows' dates and fails on an empty result: a subscribed search
-    # with no hits yet must be an empty feed, not an HTTP 500 that feed readers report as broken.
     # Datasette 0.65 raises "Cannot sort table by X" for an unknown ?_sort= column with its default status, 500:
     # it is the request's fault. The default handler renders it after this hook has run.
     if isinstance(exception, DatasetteError) and str(exception.message).startswith("Cannot sort table by "):
         exception.status = 400
         return None
+    # datasette-atom 0.9 takes max() of the rows' dates and fails on an empty result: a subscribed search
+    # with no hits yet must be an empty feed, not an HTTP 500 that feed readers report as broken.
     if (
         request is not None
         and _ATOM_PATH.search(request.path)
