@@ -20,6 +20,7 @@ import click
 
 from aggregator import __version__
 from aggregator.config import DEFAULT_DB_PATH, Config, ConfigError, feed_settings, load_config, resolve_config_path
+from aggregator.urls import redact_text, redact_url
 
 EXIT_FEED_ERRORS = 1
 EXIT_USAGE = 2
@@ -92,7 +93,7 @@ def check(config_path: Path | None, db_path: Path) -> None:
     click.echo(f"{config.path}: OK, {len(config.feeds)} feeds")
     for feed in config.feeds:
         state = "" if feed.enabled else " (disabled)"
-        click.echo(f"  {feed.url}{state}")
+        click.echo(f"  {redact_url(feed.url)}{state}")
 
 
 @main.command()
@@ -119,7 +120,7 @@ def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], qu
     if not feed_urls:
         stopped = archive.stopped_feeds()
         for url, reason in stopped.items():
-            click.echo(f"  skipped {url}: {reason} (poll it with --feed to try again)", err=True)
+            click.echo(f"  skipped {redact_url(url)}: {reason} (poll it with --feed to try again)", err=True)
         feeds = [f for f in feeds if f.url not in stopped]
     # Each failure is printed once, in the summary below; its log line would say the same a second time.
     # With -q there is no summary, and JSON log lines are for machines: both keep the log line.
@@ -154,11 +155,11 @@ def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], qu
         for report in failed:
             feeds_there = found.get(report.url)
             if not feeds_there:
-                click.echo(f"  FAILED {report.url}: {report.error}", err=True)
+                click.echo(f"  FAILED {redact_url(report.url)}: {redact_text(report.error or '')}", err=True)
                 continue
             # A site's page instead of a feed: name the feeds `add` would offer, found the same way.
             count = f"{len(feeds_there)} feed{'s' if len(feeds_there) != 1 else ''}"
-            click.echo(f"  FAILED {report.url}: {HTML_PAGE_ERROR}; 'aggregator add {report.url}' finds {count} "
+            click.echo(f"  FAILED {redact_url(report.url)}: {HTML_PAGE_ERROR}; 'aggregator add {report.url}' finds {count} "
                        "there:", err=True)
             for feed in feeds_there[:MAX_FEEDS_NAMED]:
                 click.echo(f"    {feed.url}{_found_label(feed)}", err=True)

@@ -16,6 +16,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 
 from aggregator.models import FeedSettings
 from aggregator.urls import normalize_url
@@ -30,7 +38,11 @@ _SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "
 
 
 class ConfigError(Exception):
-    """The configuration file cannot be used; the message says where and why."""
+    """The configuration file cannot be used; the message says where and why, on one line."""
+
+    def __init__(self, message: str) -> None:
+        # values quoted from the file (a URL with a line break, say) must not break the one-line promise
+        super().__init__(message.replace("\r", "\\r").replace("\n", "\\n"))
 
 
 def parse_duration(value: Any) -> float:
@@ -117,7 +129,11 @@ class Settings(BaseModel):
     @field_validator("allowed_networks", mode="before")
     @classmethod
     def _networks(cls, value: Any) -> Any:
-        networks = [value] if isinstance(value, str) else list(value or [])
+        if value is None:
+            return ()
+        if not isinstance(value, str | list | tuple):  # `allowed_networks: true` was a TypeError (fuzzing)
+            raise ValueError(f"expected a list of networks (CIDR like 10.0.0.0/8), got {value!r}")
+        networks = [value] if isinstance(value, str) else list(value)
         for network in networks:
             try:
                 ipaddress.ip_network(str(network), strict=False)
@@ -194,15 +210,51 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     return parse_config(text, path)
 
 
+# Nodes that YAML aliases may add to the file's own: a few `<<: *defaults` per feed stay far below it, while an
+# "alias bomb" (anchors of lists of aliases of lists...) of a few hundred bytes stands for billions of nodes,
+# which any walk of the data (validation, an error message's repr) would expand until memory runs out.
+MAX_ALIAS_NODES = 100_000
+
+
+def _check_aliases(yaml: YAML, text: str, path: Path) -> None:
+    """Raise ConfigError when the aliases of `text` expand to more than MAX_ALIAS_NODES nodes, from the event
+    stream alone (each anchored node's expanded size, computed once), before anything is built."""
+    sizes: dict[str, int] = {}
+    stack: list[list[Any]] = [[None, 0]]  # [anchor, expanded size] of each open collection
+    added = 0
+    for event in yaml.parse(text):
+        if isinstance(event, (SequenceStartEvent, MappingStartEvent)):
+            stack.append([event.anchor, 1])
+            continue
+        if isinstance(event, (SequenceEndEvent, MappingEndEvent)):
+            anchor, size = stack.pop()
+        elif isinstance(event, AliasEvent):
+            anchor, size = None, sizes.get(event.anchor, 1)
+            added += size
+            if added > MAX_ALIAS_NODES:
+                line = event.start_mark.line + 1 if event.start_mark else 1
+                raise ConfigError(f"{path}:{line}: YAML aliases expand to more than {MAX_ALIAS_NODES:,} values "
+                                  "(an alias bomb?); write the values out instead")
+        elif isinstance(event, ScalarEvent):
+            anchor, size = event.anchor, 1
+        else:
+            continue
+        if anchor is not None:
+            sizes[anchor] = size
+        stack[-1][1] += size
+
+
 def parse_config(text: str, path: Path) -> Config:
     try:
-        data = YAML(typ="rt").load(text)
+        yaml = YAML(typ="rt")
+        _check_aliases(yaml, text, path)
+        data = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
     except YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+        raise ConfigError(f"{path}: invalid YAML: {' '.join(str(exc).split())}") from None  # one line
     if data is None:
         data = CommentedMap()
     if not isinstance(data, dict):

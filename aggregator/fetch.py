@@ -18,7 +18,7 @@ import aiohttp
 from aggregator import USER_AGENT
 from aggregator.config import Settings
 from aggregator.httpdates import seconds_until
-from aggregator.netguard import BlockedAddressError, GuardedResolver, NetworkPolicy, check_host
+from aggregator.netguard import BlockedAddressError, GuardedResolver, NetworkPolicy, check_url, guarded_socket_factory
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
@@ -82,7 +82,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # str.isdigit() alone takes "²", which float() refuses
         return float(value)
     return seconds_until(value, now)
 
@@ -102,6 +102,7 @@ class Fetcher:
             limit_per_host=settings.per_host_concurrency,
             ttl_dns_cache=300,
             resolver=GuardedResolver(self._policy),
+            socket_factory=guarded_socket_factory(self._policy),
         )
         timeout = aiohttp.ClientTimeout(
             total=settings.timeout,
@@ -199,8 +200,7 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         for _ in range(self._settings.max_redirects + 1):
-            host = urlsplit(url).hostname or ""
-            check_host(host, self._policy)
+            check_url(url, self._policy)
             async with self._session.get(
                 url, headers=headers, allow_redirects=False, auto_decompress=decompress
             ) as response:

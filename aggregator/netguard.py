@@ -1,19 +1,28 @@
 """Which network addresses the archiver may connect to (SSRF protection).
 
-Checked on the resolved address at connect time (so DNS rebinding cannot slip through) and for IP
-literals before a request; the fetcher applies it to every redirect hop as well.
+Checked three times: on the URL's host before a request, spelled exactly as aiohttp will connect to it
+(yarl's IDNA/UTS-46 mapping, which turns `①②⑦.0.0.1` or `１２７。０。０。１` into 127.0.0.1); on the resolved
+addresses (so DNS rebinding cannot slip through); and on the address of every socket about to connect,
+which also covers IP literals that never go through the resolver. The fetcher checks every redirect hop.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp.abc import ResolveResult
 from aiohttp.resolver import ThreadedResolver
+from yarl import URL
+
+from aggregator.urls import normalize_url
+
+# getaddrinfo()'s tuple: family, type, proto, canonname, sockaddr (aiohappyeyeballs' AddrInfoType)
+AddrInfo = tuple[int, int, int, str, tuple[Any, ...]]
 
 # Ranges that `ipaddress`'s is_private/is_global flags do not settle on their own.
 _EXTRA_BLOCKED = [
@@ -63,6 +72,8 @@ def parse_ip_literal(host: str) -> str | None:
     that have been used to slip past string checks.
     """
     host = host.strip("[]")
+    # "127.0.0.1." is the same address as a resolver reads it, and URL canonicalisation drops every trailing dot
+    host = host.rstrip(".")
     try:
         return str(ipaddress.ip_address(host.split("%", 1)[0]))
     except ValueError:
@@ -109,6 +120,40 @@ def check_host(host: str, policy: NetworkPolicy) -> None:
     name = host.lower().rstrip(".")
     if literal is None and not policy.allowed_networks and (name == "localhost" or name.endswith(".localhost")):
         raise BlockedAddressError(f"refused to connect to {host}")
+
+
+def connect_host(url: str) -> str:
+    """The host aiohttp connects to for `url`: yarl's parse of it (aiohttp builds `URL(url)` from a str), with
+    its NFKC/IDNA mapping of Unicode digits and full stops. Raises ValueError (or UnicodeError) as yarl does."""
+    return URL(url).raw_host or ""
+
+
+def check_url(url: str, policy: NetworkPolicy) -> None:
+    """check_host() on the host as written, the host the HTTP client will really connect to, and the host of the
+    canonical URL (so every spelling of one address gets the canonical spelling's decision)."""
+    if policy.allow_private:
+        return
+    check_host(urlsplit(url).hostname or "", policy)
+    check_host(connect_host(url), policy)
+    canonical = normalize_url(url)
+    if canonical is not None:
+        check_host(urlsplit(canonical).hostname or "", policy)
+
+
+def guarded_socket_factory(policy: NetworkPolicy) -> Callable[[AddrInfo], socket.socket] | None:
+    """A socket factory for aiohttp.TCPConnector that refuses to open a socket towards an address the policy does
+    not permit: the last check, on the very address connected to, whether or not it came from the resolver."""
+    if policy.allow_private:
+        return None
+
+    def factory(addr_info: AddrInfo) -> socket.socket:
+        family, type_, proto, _, sockaddr = addr_info
+        address = str(sockaddr[0])
+        if not policy.permits(address):
+            raise BlockedAddressError(f"refused to connect to non-public address {address}")
+        return socket.socket(family=family, type=type_, proto=proto)
+
+    return factory
 
 
 class GuardedResolver(ThreadedResolver):

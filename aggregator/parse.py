@@ -551,8 +551,9 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    # ASCII digits only: str.isdigit() also takes "¹", which int() refuses; and no more than int() reads
+    if isinstance(value, str) and (digits := value.strip()).isascii() and digits.isdigit() and len(digits) <= 18:
+        return int(digits)
     return None
 
 

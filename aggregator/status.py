@@ -5,14 +5,21 @@ from __future__ import annotations
 import os
 
 from aggregator.store import Archive
+from aggregator.urls import redact_text
 
 
 def feed_health(db_path: str | os.PathLike[str]) -> list[dict[str, object]]:
+    """One row per feed; URLs and errors with their credentials redacted (status output ends up in logs too)."""
     archive = Archive(db_path)
     try:
-        return archive.feed_health()
+        rows = archive.feed_health()
     finally:
         archive.close()
+    for row in rows:
+        for key in ("title", "url", "last_error", "stopped_reason"):
+            if isinstance(row[key], str):
+                row[key] = redact_text(row[key])
+    return rows
 
 
 def all_failing(rows: list[dict[str, object]]) -> bool:

@@ -119,6 +119,54 @@ def _normalize_absolute(url: str) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))
 
 
+REDACTED = "***"
+# Query parameter names (lower-cased, without "-" and "_") whose values are credentials...
+_SECRET_NAMES = frozenset({"key", "auth", "sig", "pass", "pwd", "session", "sessionid", "sid"})
+# ...and name endings that mean the same: apikey, api_key, access_token, client_secret, x-amz-signature, oauth...
+_SECRET_SUFFIXES = ("token", "secret", "password", "passwd", "apikey", "signature", "credential", "auth", "key")
+_URL_IN_TEXT = re.compile(r"""https?://[^\s"'<>`]+""", re.IGNORECASE)
+
+
+def is_secret_param(name: str) -> bool:
+    normalised = name.lower().replace("-", "").replace("_", "")
+    return normalised in _SECRET_NAMES or normalised.endswith(_SECRET_SUFFIXES)
+
+
+def redact_url(url: str) -> str:
+    """`url` with its user-info and the values of credential-like query parameters masked:
+    `https://user:pass@host/feed?token=abc&page=2` -> `https://***@host/feed?token=***&page=2`.
+
+    For log lines and anything else shown outside the config. Anything that does not parse as a URL comes back
+    unchanged; redacting twice gives the same string, so redacted URLs can be compared and grouped.
+    """
+    if not url or "://" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+    except ValueError:
+        return url
+    if "@" in netloc:
+        netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"
+    query = parts.query
+    if query:
+        pieces = []
+        for piece in query.split("&"):
+            name, sep, value = piece.partition("=")
+            pieces.append(f"{name}={REDACTED}" if sep and value and is_secret_param(name) else piece)
+        query = "&".join(pieces)
+    if netloc == parts.netloc and query == parts.query:
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def redact_text(text: str) -> str:
+    """Every http(s) URL inside a free text (a log line, an error message, a traceback) redacted."""
+    if not text or "://" not in text:
+        return text
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+
+
 def same_site(url_a: str, url_b: str) -> bool:
     """True when both URLs are on the same host, ignoring a leading "www."."""
     host_a = (urlsplit(url_a).hostname or "").removeprefix("www.")

@@ -25,7 +25,8 @@ from aggregator.web.redact import redact_url
 if TYPE_CHECKING:
     from datasette.app import Datasette
 
-ROUTE = r"^/(?P<database>[^/]+)/article/(?P<id>[0-9]{1,18})$"
+# `.json` gives the same article as data (Datasette would read `article/2.json` as a table named "article").
+ROUTE = r"^/(?P<database>[^/]+)/article/(?P<id>[0-9]{1,18})(?P<format>\.json)?$"
 # The feed's HTML is shown instead of the page's plain text when it holds at least this share of the words:
 # it keeps headings, lists and images, but is often only a teaser.
 FEED_HTML_SHARE = 0.8
@@ -208,8 +209,20 @@ async def article_view(datasette: Datasette, request: Request) -> Response:
     revisions = []
     if await db.table_exists("entry_revisions"):  # schema v2 and later
         revisions = [dict(r) for r in (await db.execute(_REVISIONS_SQL, {"id": entry_id})).rows]
-    body, body_source, feed_version = article_body(entry)
     original = entry.get("canonical_url") or entry.get("url")
+    if request.url_vars.get("format") == ".json":
+        neighbours = {d: neighbour(datasette, db.name, entry, d) for d in ("previous", "next")}
+        return Response.json({
+            "database": db.name,
+            "article": {**entry, "feed_site_url": redact_url(entry.get("feed_site_url"))},
+            "original": original,
+            "tags": tags,
+            "enclosures": enclosures,
+            "copies": copies,
+            **{d: n and {"href": n.href, "title": n.title, "archived": n.archived} for d, n in neighbours.items()},
+            "html_url": article_path(datasette, db.name, entry_id),
+        }, default=str)
+    body, body_source, feed_version = article_body(entry)
     context = {
         "database": db.name,
         "entry": entry,

@@ -11,55 +11,27 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus
 
 import markupsafe
 
-MASK = "***"
-# Query parameter names (lower-cased, without "-" and "_") whose values are credentials...
-_SECRET_NAMES = frozenset({"key", "auth", "sig", "pass", "pwd", "session", "sessionid", "sid"})
-# ...and name endings that mean the same: apikey, access_token, client_secret, x-amz-signature, oauth...
-_SECRET_SUFFIXES = ("token", "secret", "password", "passwd", "apikey", "signature", "credential", "auth", "key")
-_URL_IN_TEXT = re.compile(r"""https?://[^\s"'<>`]+""", re.IGNORECASE)
+from aggregator.urls import REDACTED, is_secret_param
+from aggregator.urls import redact_text as _redact_text
+from aggregator.urls import redact_url as _redact_url
 
+__all__ = ["MASK", "StreamRedactor", "has_secret", "is_secret_param", "redact_text", "redact_url", "replacements"]
 
-def is_secret_param(name: str) -> bool:
-    normalised = name.lower().replace("-", "").replace("_", "")
-    return normalised in _SECRET_NAMES or normalised.endswith(_SECRET_SUFFIXES)
+MASK = REDACTED
 
 
 def redact_url(url: str | None) -> str | None:
-    """The URL with its user-info and the values of credential-like query parameters masked.
-
-    Anything that does not parse as a URL is returned unchanged; the result is stable (redacting twice
-    gives the same string), so redacted values can be compared and grouped.
-    """
-    if not url or "://" not in url:
-        return url
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-    except ValueError:
-        return url
-    if "@" in netloc:
-        netloc = f"{MASK}@{netloc.rsplit('@', 1)[1]}"
-    query = parts.query
-    if query:
-        pieces = []
-        for piece in query.split("&"):
-            name, sep, value = piece.partition("=")
-            pieces.append(f"{name}={MASK}" if sep and value and is_secret_param(name) else piece)
-        query = "&".join(pieces)
-    if netloc == parts.netloc and query == parts.query:
-        return url
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    """aggregator.urls.redact_url(), NULL-safe for the SQL function."""
+    return _redact_url(url) if url else url
 
 
 def redact_text(text: str | None) -> str | None:
     """Every URL inside a free text (an error message, say) redacted."""
-    if not text or "://" not in text:
-        return text
-    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)) or "", text)
+    return _redact_text(text) if text else text
 
 
 def has_secret(url: str | None) -> bool:

@@ -54,13 +54,16 @@ def _is_entries_page(path: str) -> bool:
 
 
 def no_count_search(app: ASGIApp) -> ASGIApp:
-    """ASGI wrapper: `?_search=` on the entries table gets `_nocount=1` unless `_count=1` asks for the count."""
+    """ASGI wrapper: `?_search=` on the entries table gets `_nocount=1` unless `_count=1` or `_extra=count` asks
+    for the count."""
 
     async def wrapped(scope: Scope, receive: Any, send: Any) -> None:
         if scope.get("type") == "http" and _is_entries_page(scope.get("path", "")):
             args = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
             names = {name for name, _ in args}
-            if "_search" in names and "_nocount" not in names and COUNT_ARG not in names:
+            # `_extra=count` asks for the count too: the search-all page (/-/search) reads "no results" without it
+            asks_count = ("_extra", "count") in args
+            if "_search" in names and "_nocount" not in names and COUNT_ARG not in names and not asks_count:
                 scope = dict(scope, query_string=urlencode([*args, ("_nocount", "1")]).encode("latin-1"))
         await app(scope, receive, send)
 
