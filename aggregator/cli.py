@@ -159,8 +159,8 @@ def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], qu
                 continue
             # A site's page instead of a feed: name the feeds `add` would offer, found the same way.
             count = f"{len(feeds_there)} feed{'s' if len(feeds_there) != 1 else ''}"
-            click.echo(f"  FAILED {redact_url(report.url)}: {HTML_PAGE_ERROR}; 'aggregator add {report.url}' finds {count} "
-                       "there:", err=True)
+            shown = redact_url(report.url)
+            click.echo(f"  FAILED {shown}: {HTML_PAGE_ERROR}; 'aggregator add {shown}' finds {count} there:", err=True)
             for feed in feeds_there[:MAX_FEEDS_NAMED]:
                 click.echo(f"    {feed.url}{_found_label(feed)}", err=True)
             if len(feeds_there) > MAX_FEEDS_NAMED:
