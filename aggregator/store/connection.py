@@ -95,4 +95,4 @@ class Connection:
         return self.clock.stamp()
 
     def count(self, table: str) -> int:
-        return self.db[table].count
+        return self.db.table(table).count

@@ -9,14 +9,18 @@ from datetime import timedelta
 from aggregator.clock import STAMP
 from aggregator.models import Article, PackedPage, ParsedEntry, RawPage, entry_hash, pack_page
 from aggregator.sanitize import html_to_text
-from aggregator.store.connection import FTS_WAITING, INDEX_PENDING, Connection
+from aggregator.store.connection import FTS_WAITING, INDEX_PENDING
+from aggregator.store.duplicates import DuplicateStore
+from aggregator.store.links import LinkStore
+from aggregator.store.pages import PageStore
 from aggregator.store.records import ExtractedArticle, PendingArticle, StoreCounts
 
 log = logging.getLogger("aggregator.store")
 
 
-class EntryStore(Connection):
-    """The entries table and what hangs off each entry."""
+class EntryStore(LinkStore, PageStore, DuplicateStore):
+    """The entries table and what hangs off each entry. Storing an article also orients its previous/next
+    links, keeps its page and groups its near-duplicates: the parts it inherits from."""
 
     def store_entries(self, feed_id: int, entries: Iterable[ParsedEntry], defer_index: bool = False) -> StoreCounts:
         """Insert new entries and update changed ones, in one transaction. Idempotent.
@@ -54,7 +58,9 @@ class EntryStore(Connection):
                     values.update(feed_id=feed_id, guid=entry.guid, first_seen_at=now, content_hash=content_hash,
                                   fts_pending=FTS_WAITING)
                     values.update(_feed_text(entry))
-                    entry_id = conn.execute(_INSERT_ENTRY, values).lastrowid
+                    inserted = conn.execute(_INSERT_ENTRY, values).lastrowid
+                    assert inserted is not None  # set by every successful INSERT
+                    entry_id = inserted
                     added = True
                     without_page = without_page or entry.url is None
                     known[entry.guid] = (entry_id, content_hash, entry.url)
