@@ -22,6 +22,7 @@ import lxml.html
 import py3langid
 import trafilatura
 from trafilatura.meta import reset_caches
+from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from aggregator.adjacent import find_adjacent
@@ -87,9 +88,10 @@ def extract_article(body: bytes, url: str) -> Article:
         include_tables=True,
         deduplicate=False,
     )
-    if document is None or not (document.text or "").strip():
+    # A Document, or None; a dict only with as_dict=True, which is not asked for.
+    text = (document.text or "").strip() if isinstance(document, Document) else ""
+    if not isinstance(document, Document) or not text:
         raise ExtractionError("no article text found on the page")
-    text = document.text.strip()
     language = _language(tree, text)
     if published is None and document.date:
         # trafilatura gives the day only; midnight UTC keeps the column one sortable format

@@ -70,7 +70,7 @@ class PoolBatcher(Generic[Job, Result]):
 
     async def _drain(self) -> None:
         while self._waiting:
-            batch = []
+            batch: list[tuple[Job, asyncio.Future[Result]]] = []
             while self._waiting and len(batch) < self._max_batch:
                 job, future = self._waiting.popleft()
                 if not future.done():  # its caller was cancelled meanwhile
