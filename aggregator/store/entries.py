@@ -29,8 +29,8 @@ class EntryStore(LinkStore, PageStore, DuplicateStore):
         (store_extractions indexes them, with the page's text or, failing that, the feed's). Without it, new
         entries are indexed all at once: at the shared commit when one is open (begin_shared), else at the end.
         FTS5 costs about as much per statement as per row (it writes out its pending terms at every statement
-        savepoint), so one statement per commit instead of one per entry takes half the CPU (1.16 -> 0.55 s per
-        10,000 entries).
+        savepoint), so one statement per commit instead of one per entry saves most of the index's CPU (the
+        README's Performance section has the figures).
 
         Plain prepared statements on the hot path: per-row sqlite-utils calls cost more than the rest
         of ingest together (they inspect the schema on every insert).
@@ -171,7 +171,7 @@ class EntryStore(LinkStore, PageStore, DuplicateStore):
             if failed or unstored:
                 conn.executemany(_RECORD_ERROR, [(error, entry_id) for entry_id, error in [*failed, *unstored]])
             # Indexed here, all at once, not by each article's UPDATE: FTS5 writes out its pending terms at
-            # every savepoint, so indexing inside each article's savepoint cost 0.1 ms more per article.
+            # every savepoint, so indexing inside each article's savepoint cost one such write per article.
             if feed_id is not None and shared:
                 self._index_at_commit.add(feed_id)
             elif feed_id is not None:
