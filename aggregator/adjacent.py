@@ -71,6 +71,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
+from lxml.html import HtmlElement
 
 from aggregator.models import AdjacentLinks
 from aggregator.urls import normalize_url, same_site
@@ -600,8 +601,8 @@ class _Candidate:
     direction: str
     tier: int
     order: int
-    link: object  # the <a> or <link> element
-    container: object | None  # element holding only this link (title / date hints), if any
+    link: HtmlElement  # the <a> or <link> element
+    container: HtmlElement | None  # element holding only this link (title / date hints), if any
     may_invert: bool  # the markup's direction is known to be inverted sometimes: orient by dates
     source: str
     url: str = ""
@@ -727,7 +728,8 @@ def _collect(ctx: _Context) -> list[_Candidate]:
             link = _resolve_link(el)
             if link is not None:
                 container = el if el is not link else _container_for(ctx, link)
-                direction = PREV if rule.prev_token and rule.prev_token in tokens else rule.direction
+                # str | None: the rel and label steps below reuse the name for directions they may not find
+                direction: str | None = PREV if rule.prev_token and rule.prev_token in tokens else rule.direction
                 add(direction, _TIER_THEME, link, container, rule.may_invert, rule.source)
             continue
         dirs = set()
@@ -813,7 +815,7 @@ _XP_CASPER_CARDS = etree.XPath("./article[contains(concat(' ', @class, ' '), ' p
 _XP_CASPER_CARD_LINK = etree.XPath(".//a[contains(@class, 'post-card-content-link')][@href]")
 
 
-def _casper_neighbours(ctx: _Context, feed) -> list[tuple[str, object]]:
+def _casper_neighbours(ctx: _Context, feed: HtmlElement) -> list[tuple[str, HtmlElement]]:
     """Casper's cards in template order (the newer neighbour first), checked against the dates they show.
 
     Two cards: newer then older, unless their dates or the page's say otherwise (then nothing: another

@@ -76,10 +76,14 @@ class Aggregator:
         stack = AsyncExitStack()
         await stack.__aenter__()
         try:
-            fetcher = self._fetcher or await stack.enter_async_context(Fetcher(self.config.settings))
-            extractor = self._extractor or await stack.enter_async_context(
-                Extractor(self.config.settings.extract_workers, articles=self._articles)
-            )
+            fetcher = self._fetcher
+            if fetcher is None:
+                fetcher = await stack.enter_async_context(Fetcher(self.config.settings))
+            extractor = self._extractor
+            if extractor is None:
+                extractor = await stack.enter_async_context(
+                    Extractor(self.config.settings.extract_workers, articles=self._articles)
+                )
         except BaseException:
             await stack.aclose()
             raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import random
@@ -176,7 +177,10 @@ class Daemon:
                 continue
             task = asyncio.create_task(self._poll(by_id[feed_id]), name=f"poll-{feed_id}")
             self._in_flight[feed_id] = task
-            task.add_done_callback(lambda _t, fid=feed_id: self._in_flight.pop(fid, None))
+            task.add_done_callback(functools.partial(self._poll_done, feed_id))
+
+    def _poll_done(self, feed_id: int, _task: asyncio.Task[None]) -> None:
+        self._in_flight.pop(feed_id, None)
 
     async def _poll(self, feed: FeedConfig) -> None:
         assert self.aggregator is not None

@@ -22,6 +22,7 @@ import lxml.html
 import py3langid
 import trafilatura
 from trafilatura.meta import reset_caches
+from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from aggregator.adjacent import find_adjacent
@@ -41,11 +42,11 @@ _MAX_DECODED_BYTES = 15 * 1024 * 1024  # when the caller gives no limit (the def
 _TASKS_PER_CACHE_RESET = 2000
 # Jobs per worker (a job: up to _PAGES_PER_JOB pages or parsebatch.MAX_BATCH feeds) before its pool is
 # replaced by a fresh one: a safety net against slow growth (heap fragmentation, a library's leak). A worker's
-# RSS stays at about 220 MiB over 4,000 pages (tests/test_extract_memory.py checks that no page outlives its
-# extraction); each renewal costs a fork and 50 ms.
+# memory stays flat without it (tests/test_extract_memory.py checks that no page outlives its extraction, the
+# README's Performance section has the figures); each renewal costs a fork, so not often.
 _JOBS_PER_WORKER = 1000
-# Article pages waiting for a worker go to it together, up to this many (see batching): at 12 ms a page,
-# a job of four stays short, and the main process spends 0.10 ms a page on hand-offs instead of 0.23.
+# Article pages waiting for a worker go to it together, up to this many (see batching): a job of four pages
+# stays short next to the job timeout, and the main process pays the pool's hand-offs once per job, not per page.
 _PAGES_PER_JOB = 4
 _tasks_done = 0
 _LANGUAGE_SAMPLE = 2500
@@ -87,9 +88,10 @@ def extract_article(body: bytes, url: str) -> Article:
         include_tables=True,
         deduplicate=False,
     )
-    if document is None or not (document.text or "").strip():
+    # A Document, or None; a dict only with as_dict=True, which is not asked for.
+    text = (document.text or "").strip() if isinstance(document, Document) else ""
+    if not isinstance(document, Document) or not text:
         raise ExtractionError("no article text found on the page")
-    text = document.text.strip()
     language = _language(tree, text)
     if published is None and document.date:
         # trafilatura gives the day only; midnight UTC keeps the column one sortable format
@@ -183,7 +185,7 @@ def decode_body(body: bytes, encoding: str | None, limit: int) -> tuple[bytes, b
 
 def _trim_heap() -> None:
     """Give freed heap back to the system: lxml's trees are freed to glibc's malloc, which keeps the pages
-    (about 20 MiB per worker after a few hundred pages)."""
+    (and a worker's memory grows with them over a few hundred pages)."""
     if _libc is not None:
         _libc.malloc_trim(0)
 
@@ -269,8 +271,8 @@ class Extractor:
         """Wait until the first pool's workers are up, starting them (in a thread) on the first call.
 
         ProcessPoolExecutor starts workers inside submit(), and the first start waits for the forkserver's
-        preload: done on the event loop, that stalled every fetch of a poll for 0.6 s. Jobs wait here
-        instead; later pools (rotation, replacement) fork from the running forkserver in milliseconds.
+        preload: done on the event loop, that stalled every fetch of a poll meanwhile. Jobs wait here
+        instead; later pools (rotation, replacement) fork from the running forkserver at once.
         """
         if self._warming is None:
             pool = self._pool

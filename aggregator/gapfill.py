@@ -13,12 +13,13 @@ import logging
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from usp.tree import sitemap_from_str
 
 from aggregator.articles import FetchedArticle
+from aggregator.config import Settings
 from aggregator.feedpaging import feed_paging, wordpress_page
 from aggregator.models import ParsedEntry
 from aggregator.parse import FeedParseError
@@ -52,7 +53,7 @@ class GapFiller:
         self.extractor = poller.extractor
 
     @property
-    def settings(self):  # type: ignore[no-untyped-def]
+    def settings(self) -> Settings:
         return self.poller.config.settings
 
     async def fill_feed(self, feed_id: int) -> list[GapReport]:
@@ -253,8 +254,8 @@ class GapFiller:
                 on_page(url, ok)
             if not isinstance(result, FetchedArticle):
                 continue
-            published = result.article.published_at
-            if published is None or not (lower < published < upper):
+            article_published = result.article.published_at
+            if article_published is None or not (lower < article_published < upper):
                 continue
             if self.archive.entry_for_url(result.final_url, feed_id) is not None:
                 continue
@@ -276,7 +277,7 @@ def _sitemap_text(body: bytes, limit: int) -> str | None:
     return body.decode("utf-8", "replace")
 
 
-def _stamp(when) -> str:  # type: ignore[no-untyped-def]
+def _stamp(when: datetime) -> str:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -40,7 +40,7 @@ REFETCH_PER_POLL = 20  # pages fetched again per poll at most (refetch_after), o
 # Feeds whose writes (entries, extracted articles, poll state) share one commit: at most this many, and for at
 # most this long (a crash loses at most that much work, which the next poll fetches again: a feed's entries never
 # commit after its state). Each commit writes every page it dirtied to the WAL, index pages included: one a second
-# instead of one per feed's articles writes a third less and takes 15% less of the main process's CPU.
+# instead of one per feed's articles writes less and takes less of the main process's CPU.
 SHARED_COMMIT_FEEDS = 50
 SHARED_COMMIT_SECONDS = 1.0
 

@@ -146,7 +146,7 @@ def _clean_srcset(value: str, base: str | None) -> str | None:
     return ", ".join(kept) or None
 
 
-# One Cleaner for every base URL: building one costs ~30 us, and the base differs per feed (and per item in JSON
+# One Cleaner for every base URL: building one is costly, and the base differs per feed (and per item in JSON
 # Feeds), so a cache keyed by base missed on most calls. The filter reads the base of the clean() call running in
 # its thread (nh3 calls it back synchronously, in the calling thread).
 _call = threading.local()
@@ -209,7 +209,7 @@ def _http_base(base_url: str) -> str | None:
 
 
 # html5ever checks element scopes by walking the open-element stack, so thousands of nested block elements
-# cost quadratic time (40,000 nested <div>: ~2 s). Small inputs cannot nest deep enough to matter; larger
+# cost quadratic time. Small inputs cannot nest deep enough to matter; larger
 # ones nested deeper than browsers render (~512) are reduced to escaped text.
 _DEEP_CHECK_FROM = 100_000
 _MAX_DEPTH = 512

@@ -79,7 +79,7 @@ def publishing_rate(publish_times: list[str], now: datetime | None = None) -> fl
 def error_delay(bounds: Bounds, consecutive_errors: int, retry_after: float | None = None) -> float:
     """Exponential backoff from the interval, capped at max_interval; Retry-After wins when longer."""
     exponent = max(0, consecutive_errors - 1)
-    delay = min(bounds.interval * (2 ** min(exponent, 20)), bounds.max_interval)
+    delay = min(bounds.interval * (1 << min(exponent, 20)), bounds.max_interval)
     if retry_after is not None:
         delay = max(delay, min(retry_after, bounds.max_interval * 7))
     return max(delay, bounds.min_interval if retry_after is None else 0.0)

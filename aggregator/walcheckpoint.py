@@ -15,8 +15,8 @@ import threading
 
 log = logging.getLogger("aggregator.store")
 
-# How often the WAL is looked at; it is checkpointed when it was written to since. A poll of 10,000 entries writes
-# about 20 MiB a second, so the log stays within a few tens of MiB as with SQLite's own default.
+# How often the WAL is looked at; it is checkpointed when it was written to since. Once a second keeps the log of
+# a large poll about as small as SQLite's own default threshold would.
 POLL_SECONDS = 1.0
 
 

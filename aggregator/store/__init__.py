@@ -41,6 +41,8 @@ __all__ = [
 ]
 
 
-class Archive(FeedStore, EntryStore, LinkStore, DuplicateStore, PageStore, HistoryStore, GapStore, QueryStore,
+# A part that writes through another inherits from it (history from gaps, gaps from entries, entries from links,
+# pages and duplicates), so the type checker sees every call between them; listed here in that order.
+class Archive(FeedStore, HistoryStore, GapStore, EntryStore, LinkStore, PageStore, DuplicateStore, QueryStore,
               Connection):
     """The archive database; one instance per process."""

@@ -57,12 +57,12 @@ class Connection:
         self.db.enable_wal()
         # WAL makes NORMAL durable against crashes of this process; only power loss can lose the tail.
         self.db.execute("PRAGMA synchronous = NORMAL")
-        # A shared commit of full-text feeds dirties about 3 MiB of pages: with SQLite's default 2 MiB cache
-        # they spilled to the WAL mid-transaction and were read back (30 preads per article, 11 with 8 MiB).
+        # A shared commit of full-text feeds dirties more pages than SQLite's default 2 MiB cache holds: they
+        # spilled to the WAL mid-transaction and were read back. 8 MiB holds them.
         self.db.execute("PRAGMA cache_size = -8192")
         migrate(self.db)
-        # Each article is stored in a savepoint, whose statement journal (about 170 kB an article) went to a
-        # temporary file past 64 kB: 84 write syscalls per article. In memory it is a copy. Set after the
+        # Each article is stored in a savepoint, whose statement journal went to a temporary file once past
+        # 64 kB, as most articles' do: dozens of write syscalls per article. In memory it is a copy. Set after the
         # migrations, whose table-wide UPDATEs could journal a whole large archive.
         self.db.execute("PRAGMA temp_store = MEMORY")
         # Checkpoints run in a thread of their own (see walcheckpoint), not inside this connection's commits.
@@ -90,8 +90,8 @@ class Connection:
 
     def begin_shared(self) -> None:
         """Open a transaction that the next writes share (each still in a savepoint of its own) until
-        commit_shared(): one commit for several feeds instead of one each. A commit costs about 1 ms
-        (mostly FTS5 writing its in-memory segment), as much as storing ten entries."""
+        commit_shared(): one commit for several feeds instead of one each. A commit costs as much as storing
+        several entries (mostly FTS5 writing its in-memory segment)."""
         if not self.db.conn.in_transaction:
             self.db.conn.execute("BEGIN IMMEDIATE")
         self._shared_open = True
@@ -126,4 +126,4 @@ class Connection:
         return self.clock.stamp()
 
     def count(self, table: str) -> int:
-        return self.db[table].count
+        return self.db.table(table).count

@@ -9,14 +9,18 @@ from datetime import timedelta
 from aggregator.clock import STAMP
 from aggregator.models import Article, PackedPage, ParsedEntry, RawPage, entry_hash, pack_page
 from aggregator.sanitize import html_to_text
-from aggregator.store.connection import FTS_WAITING, INDEX_PENDING, Connection
+from aggregator.store.connection import FTS_WAITING, INDEX_PENDING
+from aggregator.store.duplicates import DuplicateStore
+from aggregator.store.links import LinkStore
+from aggregator.store.pages import PageStore
 from aggregator.store.records import ExtractedArticle, PendingArticle, StoreCounts
 
 log = logging.getLogger("aggregator.store")
 
 
-class EntryStore(Connection):
-    """The entries table and what hangs off each entry."""
+class EntryStore(LinkStore, PageStore, DuplicateStore):
+    """The entries table and what hangs off each entry. Storing an article also orients its previous/next
+    links, keeps its page and groups its near-duplicates: the parts it inherits from."""
 
     def store_entries(self, feed_id: int, entries: Iterable[ParsedEntry], defer_index: bool = False) -> StoreCounts:
         """Insert new entries and update changed ones, in one transaction. Idempotent.
@@ -25,8 +29,8 @@ class EntryStore(Connection):
         (store_extractions indexes them, with the page's text or, failing that, the feed's). Without it, new
         entries are indexed all at once: at the shared commit when one is open (begin_shared), else at the end.
         FTS5 costs about as much per statement as per row (it writes out its pending terms at every statement
-        savepoint), so one statement per commit instead of one per entry takes half the CPU (1.16 -> 0.55 s per
-        10,000 entries).
+        savepoint), so one statement per commit instead of one per entry saves most of the index's CPU (the
+        README's Performance section has the figures).
 
         Plain prepared statements on the hot path: per-row sqlite-utils calls cost more than the rest
         of ingest together (they inspect the schema on every insert).
@@ -54,7 +58,9 @@ class EntryStore(Connection):
                     values.update(feed_id=feed_id, guid=entry.guid, first_seen_at=now, content_hash=content_hash,
                                   fts_pending=FTS_WAITING)
                     values.update(_feed_text(entry))
-                    entry_id = conn.execute(_INSERT_ENTRY, values).lastrowid
+                    inserted = conn.execute(_INSERT_ENTRY, values).lastrowid
+                    assert inserted is not None  # set by every successful INSERT
+                    entry_id = inserted
                     added = True
                     without_page = without_page or entry.url is None
                     known[entry.guid] = (entry_id, content_hash, entry.url)
@@ -165,7 +171,7 @@ class EntryStore(Connection):
             if failed or unstored:
                 conn.executemany(_RECORD_ERROR, [(error, entry_id) for entry_id, error in [*failed, *unstored]])
             # Indexed here, all at once, not by each article's UPDATE: FTS5 writes out its pending terms at
-            # every savepoint, so indexing inside each article's savepoint cost 0.1 ms more per article.
+            # every savepoint, so indexing inside each article's savepoint cost one such write per article.
             if feed_id is not None and shared:
                 self._index_at_commit.add(feed_id)
             elif feed_id is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from aggregator.models import ParsedFeed
 from aggregator.store.connection import Connection
@@ -38,7 +38,7 @@ class FeedStore(Connection):
                     "backfill": int(feed.backfill),
                 }
                 if row is None:
-                    self.db["feeds"].insert({"url": feed.url, "added_at": now, **values})
+                    self.db.table("feeds").insert({"url": feed.url, "added_at": now, **values})
                     ids[feed.url] = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
                 else:
                     self._update_feed(row[0], values)
@@ -180,7 +180,7 @@ class FeedStore(Connection):
                  parsed.warning if parsed is not None else None],
             )
 
-    def _update_feed(self, feed_id: int, values: dict[str, object]) -> None:
+    def _update_feed(self, feed_id: int, values: Mapping[str, object]) -> None:
         # Column names come from this module only, never from input.
         assignments = ", ".join(f"{column} = ?" for column in values)
         self.db.conn.execute(f"UPDATE feeds SET {assignments} WHERE id = ?", [*values.values(), feed_id])

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aggregator.models import Article, PackedPage, RawPage
-from aggregator.store.connection import Connection
-from aggregator.store.entries import article_values, primary_language
+from aggregator.store.entries import EntryStore, article_values, primary_language
 from aggregator.store.records import PendingArticle
 
 # How an entry came in when not through its feed's current window (entries.found_via).
@@ -32,8 +31,9 @@ class Gap:
     attempts: int
 
 
-class GapStore(Connection):
-    """The gaps table, and what gap filling and refetching read and write."""
+class GapStore(EntryStore):
+    """The gaps table, and what gap filling and refetching read and write. Posts found for a gap are stored as
+    entries, through the entries part."""
 
     def newest_entry(self, feed_id: int) -> KnownEntry | None:
         """The feed's newest archived entry by publication (else first-seen) time."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from aggregator.models import Article, PackedPage, RawPage
-from aggregator.store.connection import Connection
+from aggregator.store.gaps import GapStore
 
 
-class HistoryStore(Connection):
-    """backfill_failures and backfilled entries."""
+class HistoryStore(GapStore):
+    """backfill_failures and backfilled entries (stored like the posts found for a gap)."""
 
     def backfill_frontier(self, feed_id: int, max_attempts: int) -> tuple[int, str] | None:
         """The oldest entry of the feed whose previous post is named but not archived: (entry id, URL)."""

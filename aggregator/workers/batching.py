@@ -1,8 +1,8 @@
 """Jobs for the worker pool in batches: one pool job runs the jobs that are waiting for a worker, up to a limit.
 
 Every job handed to the process pool costs the event loop's process several thread hand-offs (the executor's
-manager and queue-feeder threads), each waiting for the GIL: about 0.23 ms of the main process's CPU per job.
-Feeds (2.5 ms to parse) and article pages (12 ms to extract) arrive faster than the workers take them during
+manager and queue-feeder threads), each waiting for the GIL: main-process CPU for every job, however small.
+Feeds to parse and article pages to extract arrive faster than the workers take them during
 a poll, so the ones waiting go together. One that arrives while a worker is free still goes alone, at once.
 Imported by the parse workers: nothing heavy here.
 """
@@ -70,7 +70,7 @@ class PoolBatcher(Generic[Job, Result]):
 
     async def _drain(self) -> None:
         while self._waiting:
-            batch = []
+            batch: list[tuple[Job, asyncio.Future[Result]]] = []
             while self._waiting and len(batch) < self._max_batch:
                 job, future = self._waiting.popleft()
                 if not future.done():  # its caller was cancelled meanwhile

@@ -21,7 +21,7 @@ def exit_with(main_pid: int) -> None:
     """Worker initializer: exit when the process that owns the pool dies.
 
     A SIGKILLed (or crashed) main process cannot shut its pool down, and its workers would wait on the job
-    queue forever (they hold its write end themselves), keeping the forkserver alive as well, 130 MiB each.
+    queue forever (they hold its write end themselves), keeping the forkserver alive as well, and their memory.
     """
 
     def watch() -> None:
@@ -52,7 +52,7 @@ def _ready() -> None:
 
 def start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
     """Start every worker of a fresh pool (run in a thread: the first start waits for the forkserver to
-    import its preload, about 0.6 s, which must not block the event loop)."""
+    import its preload, which must not block the event loop)."""
     try:
         for future in [pool.submit(_ready) for _ in range(workers)]:
             future.result()
@@ -65,7 +65,8 @@ def new_pool(workers: int, articles: bool) -> ProcessPoolExecutor:
 
     forkserver: workers start from a small clean process (no event loop or sockets inherited), with the
     heavy imports done once in the server. The server is started once per process, with the preload of
-    the first pool: `articles` (trafilatura and the language model, 0.5 s and 80 MiB) or feed parsing only.
+    the first pool: `articles` (trafilatura and the language model, slow to import and large) or feed parsing
+    only.
     Workers of a parse-only server that are later given articles import the rest themselves.
     """
     context = multiprocessing.get_context("forkserver")

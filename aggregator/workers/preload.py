@@ -1,9 +1,10 @@
 """Imported once by the extraction pool's forkserver, before it forks any worker.
 
 Everything trafilatura and py3langid build on first use is built here, so that every worker shares the one
-copy (copy-on-write) and starts extracting at full speed: py3langid's 74 MiB language model, jusText's
+copy (copy-on-write) and starts extracting at full speed: py3langid's language model, jusText's
 stoplist of every language (150,000 words), tld's suffix list, and the lazily compiled patterns and caches
-of the first extraction. Done in each worker instead, that cost 0.2 s of CPU and 12 MiB per worker.
+of the first extraction. Done in each worker instead, that cost CPU and memory in every worker, at every
+renewal (the README's Performance section has the figures).
 Not imported by the main process, which never extracts.
 """
 

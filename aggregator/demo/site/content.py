@@ -17,6 +17,7 @@ from . import seeddata
 from .vocab import LANGUAGES, TOPICS, Language, Topic
 
 Theme = Literal["wordpress", "ghost", "hugo"]
+TaxonomyKind = Literal["category", "tag", "author"]
 BlockKind = Literal["p", "h2", "ul", "li"]  # "li": orphan list items without <ul> (as in the seed page)
 FEED_FORMATS: tuple[str, ...] = ("rss20", "atom10", "rss10", "json11")
 
@@ -82,7 +83,7 @@ class SiteSpec:
     def privacy_path(self) -> str:
         return self.home_path + ("datenschutz/" if self.language == "de" else "privacy-policy/")
 
-    def taxonomy_path(self, kind: Literal["category", "tag", "author"], term: str) -> str:
+    def taxonomy_path(self, kind: TaxonomyKind, term: str) -> str:
         """Archive page of one category, tag or author, in this theme's URL scheme."""
         folder = _HUGO_TAXONOMIES[kind] if self.theme == "hugo" else kind
         return f"/{self.slug}/{folder}/{slugify(term)}/"

@@ -13,9 +13,10 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from xml.sax.saxutils import quoteattr
 
-from .content import FEED_FORMATS, Article, SectionSpec, SiteSpec, World
+from .content import FEED_FORMATS, Article, SectionSpec, SiteSpec, TaxonomyKind, World
 from .feeds import CONTENT_TYPES, FeedMeta, render_feed, render_rss20
 from .media import solid_jpeg
 from .templates import SiteContext, render_article, render_index, render_listing, render_not_found, render_text_page
@@ -150,7 +151,7 @@ class Router:
             for site in self.world.sites:
                 self._add_site(table, site)
             for name, spec in self.feeds.items():
-                table[spec.path] = lambda name=name: self._feed(name)
+                table[spec.path] = partial(self._feed, name)
             self._add_broken(table)
             self._table = table
         return self._table
@@ -180,11 +181,12 @@ class Router:
         articles = self.world.site_articles(site.slug)
         archives: dict[str, tuple[str, list[Article]]] = {site.home_path: (site.title, articles)}
         for article in articles:
-            terms = [("author", article.author)] + [("tag", t) for t in article.tags]
+            terms: list[tuple[TaxonomyKind, str]] = [("author", article.author)]
+            terms.extend(("tag", t) for t in article.tags)
             if site.theme != "ghost":
-                terms += [("category", c) for c in article.categories]
-            for kind, term in terms:
-                archives.setdefault(site.taxonomy_path(kind, term), (term, []))[1].append(article)
+                terms.extend(("category", c) for c in article.categories)
+            for taxonomy, term in terms:
+                archives.setdefault(site.taxonomy_path(taxonomy, term), (term, []))[1].append(article)
         for section in site.sections:
             chain = self.world.chains[f"{site.slug}-{section.slug}"]
             archives[site.section_path(section)] = (section.title, chain.articles[::-1])
@@ -192,15 +194,17 @@ class Router:
             pages = max(1, math.ceil(len(listed) / self.page_size))
             for page in range(1, pages + 1):
                 path = base_path if page == 1 else f"{base_path}page/{page}/"
-                table[path] = lambda s=site, h=heading, a=listed, b=base_path, p=page, n=pages: self._listing(
-                    s, h, a, b, p, n)
+                table[path] = partial(self._listing, site, heading, listed, base_path, page, pages)
         for article in articles:
-            table[article.path] = lambda a=article: self._article(a)
-            table[article.image.path] = lambda a=article: Resource(
-                solid_jpeg(a.image.shade), "image/jpeg", last_modified=a.published, compressible=False)
-        table[f"/{site.slug}/sitemap.xml"] = lambda s=site: self._sitemap(s)
+            table[article.path] = partial(self._article, article)
+            table[article.image.path] = partial(self._image, article)
+        table[f"/{site.slug}/sitemap.xml"] = partial(self._sitemap, site)
         for path, kind in ((site.imprint_path, "imprint"), (site.privacy_path, "privacy")):
-            table[path] = lambda s=site, k=kind: self._text_page(s, k)
+            table[path] = partial(self._text_page, site, kind)
+
+    def _image(self, article: Article) -> Resource:
+        return Resource(solid_jpeg(article.image.shade), "image/jpeg", last_modified=article.published,
+                        compressible=False)
 
     def _article(self, article: Article) -> Resource:
         ctx = self._context(article.site)
