@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 import click
 
@@ -131,7 +131,7 @@ def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], qu
         poll_log.addFilter(summary_filter)
     try:
         with click.progressbar(
-            length=len(feeds), label="Polling feeds", file=sys.stderr if not quiet else _NullFile()
+            length=len(feeds), label="Polling feeds", file=sys.stderr if not quiet else cast(TextIO, _NullFile())
         ) as bar:
 
             def done(report: FeedReport) -> None:
@@ -403,8 +403,8 @@ def add(config_path: Path | None, db_path: Path, url: str, title: str | None, ta
         spelled = f" (as {normal})" if normal != chosen.url else ""
         raise ConfigUsageError(f"{chosen.url} is already in {path}{spelled}; nothing added")
     tag_list = tuple(dict.fromkeys(t.strip() for tag in tags for t in tag.split(",") if t.strip()))
-    feed = NewFeed(url=chosen.url, title=title, tags=tag_list, fallback_title=chosen.title)
-    result = document.add([feed])
+    new_feed = NewFeed(url=chosen.url, title=title, tags=tag_list, fallback_title=chosen.title)
+    result = document.add([new_feed])
     if not result.added:
         raise ConfigUsageError(f"{chosen.url} not added: {result.skipped[0][1]}")
     if dry_run:

@@ -110,7 +110,7 @@ def _parse_xml(body: bytes, base: str, http_charset: str | None, fast: bool = Tr
         )
     except Exception as exc:  # its loose parser still has crash bugs on hostile input (e.g. "&#x110000;")
         raise FeedParseError(f"unreadable feed ({type(exc).__name__}: {exc})") from exc
-    version: str = d.get("version") or ""
+    version = str(d.get("version") or "")
     f = d.feed
     if d.get("bozo"):
         problem = _describe(d.get("bozo_exception"), line_shift)
@@ -410,7 +410,8 @@ def _json_item(item: dict, base: str, feed_language: str | None, feed_authors: l
         ((a.get("url"), a.get("mime_type"), _json_size(a.get("size_in_bytes"))) for a in attachments), base
     )
     own_authors = _json_authors(item)
-    tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+    raw_tags = item.get("tags")
+    tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
     return _Draft(
         raw_id=_json_id(item),
         hash_material=[title, published or updated, content_html or content_text or raw_summary],

@@ -17,9 +17,14 @@ def feed_health(db_path: str | os.PathLike[str]) -> list[dict[str, object]]:
         archive.close()
     for row in rows:
         for key in ("title", "url", "last_error", "stopped_reason"):
-            if isinstance(row[key], str):
-                row[key] = redact_text(row[key])
+            value = row[key]
+            if isinstance(value, str):
+                row[key] = redact_text(value)
     return rows
+
+
+def _count(value: object) -> int:
+    return int(value) if isinstance(value, int | str) and value else 0
 
 
 def all_failing(rows: list[dict[str, object]]) -> bool:
@@ -28,7 +33,7 @@ def all_failing(rows: list[dict[str, object]]) -> bool:
     Feeds removed from the config or disabled do not count; a feed not polled yet is not failing.
     """
     active = [row for row in rows if row["active"]]
-    return bool(active) and all(row["stopped_at"] or int(row["error_count"] or 0) > 0 for row in active)
+    return bool(active) and all(row["stopped_at"] or _count(row["error_count"]) > 0 for row in active)
 
 
 def format_table(rows: list[dict[str, object]]) -> str:
@@ -61,7 +66,7 @@ def format_table(rows: list[dict[str, object]]) -> str:
             lines.append(f"! {row['url']}: {row['open_gaps']} gap(s) not filled yet ({row['posts_recovered']} posts "
                          "recovered so far; see the gaps table)")
         elif row["last_error"]:
-            count = int(row["error_count"] or 0)
+            count = _count(row["error_count"])
             streak = f" ({count} errors in a row)" if count > 1 else ""
             lines.append(f"! {row['url']}: {row['last_error']}{streak}")
     return "\n".join(lines)

@@ -147,7 +147,8 @@ def content_security_policy(datasette: Datasette) -> str:
     frames, styles from our own files only; images and media of the article may come from its site."""
     if datasette not in _csp_cache:
         env = datasette.jinja_env
-        source, _, _ = env.loader.get_source(env, "_close_open_menus.html")  # type: ignore[union-attr]
+        assert env.loader is not None
+        source, _, _ = env.loader.get_source(env, "_close_open_menus.html")
         hashes = " ".join(
             "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
             for s in _SCRIPT.findall(source)

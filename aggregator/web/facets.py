@@ -104,7 +104,8 @@ class TagFacet(_ConfiguredFacet):
     type = "tags"
 
     async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
-        results, timed_out = [], []
+        results: list[dict[str, Any]] = []
+        timed_out: list[str] = []
         if not await self._has_tag_tables():
             return results, timed_out
         chosen = self.request.args.getlist(TAG_ARG)
