@@ -14,12 +14,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from conftest import write_config
 
+from aggregator.api import poll_once
 from aggregator.config import Settings
 from aggregator.demo.site import CustomResponse, NewsSite
 from aggregator.discover import DiscoveryError, discover
 from aggregator.fetch import PAGE_ACCEPT, Fetcher
 from aggregator.netguard import BlockedAddressError, NetworkPolicy, check_url, guarded_socket_factory
-from aggregator.pipeline import poll_once
 from aggregator.polite import RobotsCache
 from aggregator.store import Archive
 
