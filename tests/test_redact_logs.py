@@ -64,13 +64,14 @@ def test_poll_log_lines_and_output_never_show_credentials(site: NewsSite, tmp_pa
     )
     assert result.returncode == 1, result.stderr  # the 404 feed failed
     output = result.stdout + result.stderr
-    assert "poll http://***@127.0.0.1" in output or '"feed": "http://***@127.0.0.1' in output
+    # Each failure is printed once: in the summary (text logs), or as the log line's fields (JSON logs).
+    assert "FAILED http://***@127.0.0.1" in output or '"feed": "http://***@127.0.0.1' in output
     assert f"FAILED {redact_url(bad)}: HTTP 404" in result.stderr
     for secret in SECRETS:
         assert secret not in output, secret
     if json_lines:
         records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
-        polls = [r for r in records if r["logger"] == "aggregator.poll"]
+        polls = [r for r in records if r["logger"] == "aggregator.pipeline"]
         assert sorted(r["feed"] for r in polls) == sorted([redact_url(good), redact_url(bad)])
     status = subprocess.run([sys.executable, "-m", "aggregator", "status", "--db", str(tmp_path / "a.db"),
                              *(["--json"] if json_lines else [])], capture_output=True, text=True, timeout=60, check=False)

@@ -157,8 +157,9 @@ async def test_table_search_with_other_filters_and_bad_syntax(ds: Datasette, arc
                                                 "from entries_fts where entries_fts match 'gemeinsam') "
                                                 "order by published_at desc, id desc limit 20", feed)]
     assert [r["id"] for r in rows] == expected
+    # A search FTS5 cannot read runs as its words (web/searchquery.py), with a plain message, no SQL error.
     broken = await ds.client.get("/archive/entries?_search=%22unclosed")
-    assert broken.status_code == 400 and "unterminated string" in broken.text  # Datasette reports it, as before
+    assert broken.status_code == 200 and "unterminated string" not in broken.text
 
 
 async def test_table_search_counts_up_to_a_limit(ds: Datasette, archive_path: Path) -> None:
