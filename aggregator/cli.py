@@ -121,7 +121,7 @@ def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], qu
         stopped = archive.stopped_feeds()
         for url, reason in stopped.items():
             click.echo(f"  skipped {redact_url(url)}: {reason} (poll it with --feed to try again)", err=True)
-        feeds = [f for f in feeds if f.url not in stopped]
+        feeds = [f for f in feeds if redact_url(f.url) not in stopped]
     # Each failure is printed once, in the summary below; its log line would say the same a second time.
     # With -q there is no summary, and JSON log lines are for machines: both keep the log line.
     log_json = bool(click.get_current_context().find_root().params.get("log_json"))

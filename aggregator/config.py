@@ -26,7 +26,7 @@ from ruamel.yaml.events import (
 )
 
 from aggregator.models import FeedSettings
-from aggregator.urls import normalize_url
+from aggregator.urls import normalize_url, redact_url
 
 DEFAULT_CONFIG_PATH = Path("config/feeds.yaml")
 DEFAULT_DB_PATH = Path("archive.db")
@@ -289,11 +289,14 @@ def parse_config(text: str, path: Path) -> Config:
     for index, item in enumerate(raw_feeds):
         line = _item_line(raw_feeds, index)
         feed = _parse_feed(item, index, line, path)
-        if feed.url in seen:
+        # The archive keeps URLs with their credentials redacted: two that differ only there are one feed to it.
+        key = redact_url(feed.url)
+        if key in seen:
             raise ConfigError(
-                f"{path}:{line}: feeds[{index}] {feed.url}: duplicate of the feed on line {seen[feed.url]}"
+                f"{path}:{line}: feeds[{index}] {key}: duplicate of the feed on line {seen[key]}"
+                + (" (they differ only in credentials)" if key != feed.url else "")
             )
-        seen[feed.url] = line
+        seen[key] = line
         feeds.append(feed)
     return Config(path=path, settings=settings, feeds=tuple(feeds))
 

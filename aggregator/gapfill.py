@@ -118,7 +118,8 @@ class GapFiller:
         """Read the feed's older pages until `stop` says so (then True), storing their entries; the new ones
         are marked found through a feed page and extracted like any new entry."""
         state = self.archive.feed_state(feed_id)
-        current = await self.fetcher.fetch(state.url, max_bytes=self.settings.max_feed_bytes)
+        current = await self.fetcher.fetch(self.poller.fetch_url(feed_id, state.url),
+                                           max_bytes=self.settings.max_feed_bytes)
         if not current.ok or not current.body:
             return 0, False
         paging = feed_paging(current.body, current.url)

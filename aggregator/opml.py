@@ -28,6 +28,7 @@ from lxml import etree
 from aggregator.config import Config
 from aggregator.configedit import NewFeed
 from aggregator.store.queries import read_site_urls
+from aggregator.urls import redact_url
 
 OPML_SPEC = "http://opml.org/spec2.opml"
 _POSITION = re.compile(r",? line \d+, column \d+\s*$")
@@ -128,8 +129,9 @@ def export_opml(config: Config, site_urls: dict[str, str] | None = None, *, titl
         if feed.title:
             outline.set("title", feed.title)
         outline.set("xmlUrl", feed.url)
-        if site_urls.get(feed.url):
-            outline.set("htmlUrl", site_urls[feed.url])
+        site_url = site_urls.get(feed.url) or site_urls.get(redact_url(feed.url))  # the archive keeps it redacted
+        if site_url:
+            outline.set("htmlUrl", site_url)
         if feed.tags:
             outline.set("category", ",".join(feed.tags))
         if not feed.enabled:

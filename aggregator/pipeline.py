@@ -31,6 +31,7 @@ from aggregator.schedule import (
 )
 from aggregator.store import Archive, ExtractedArticle, PendingArticle, PollRecord
 from aggregator.store.gaps import KnownEntry
+from aggregator.urls import redact_url
 
 log = logging.getLogger("aggregator.pipeline")
 # A new post naming a previous post that is not archived is a gap only in feeds whose posts link to each other:
@@ -101,6 +102,14 @@ class Poller:
         self.config = config
         self.feed_ids = self.archive.sync_feeds(feed_settings(config))
 
+    def fetch_url(self, feed_id: int, stored_url: str) -> str:
+        """The URL to fetch: the config's own (credentials and all) while the feed has not moved; the archive
+        keeps it redacted."""
+        for url, known in self.feed_ids.items():
+            if known == feed_id and redact_url(url) == stored_url:
+                return url
+        return stored_url
+
     def bounds(self, feed: FeedConfig) -> Bounds:
         settings = self.config.settings
         bounds = Bounds(self.config.feed_interval(feed), settings.min_interval, settings.max_interval)
@@ -117,7 +126,8 @@ class Poller:
         started = time.monotonic()
         report = FeedReport(feed_id=feed_id, url=state.url)
 
-        fetched = await self.fetcher.fetch(state.url, etag=state.etag, last_modified=state.last_modified)
+        url = self.fetch_url(feed_id, state.url)
+        fetched = await self.fetcher.fetch(url, etag=state.etag, last_modified=state.last_modified)
         report.http_status = fetched.status
         parsed: ParsedFeed | None = None
         body_sha256: str | None = None
@@ -186,7 +196,7 @@ class Poller:
                 extracted=report.extracted,
                 not_modified=report.not_modified,
                 error=error,
-                final_url=fetched.url if fetched.url != state.url else None,
+                final_url=fetched.url if fetched.url != url else None,
                 permanent_redirect=fetched.permanent_redirect,
                 throttled=throttled,
             ),

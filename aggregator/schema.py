@@ -297,12 +297,37 @@ def _create_v5(db: sqlite_utils.Database) -> None:
         db.execute(f"ALTER TABLE feeds ADD COLUMN {column} {kind}")
 
 
+def _create_v6(db: sqlite_utils.Database) -> None:
+    # Credentials in feed URLs (user-info, secret-looking query values) stay in the config file only: what
+    # earlier versions stored is redacted, since Datasette serves every table and SQL can take strings apart.
+    from aggregator.urls import redact_text, redact_url
+
+    taken: set[str] = set()
+    rows = db.execute("SELECT id, url, config_url, last_error, stopped_reason FROM feeds ORDER BY id").fetchall()
+    for feed_id, url, config_url, last_error, stopped_reason in rows:
+        new_url = redact_url(url)
+        if new_url in taken:  # two feeds that differed only in their credentials: feeds.url stays unique
+            new_url += f"#feed-{feed_id}"
+        taken.add(new_url)
+        db.execute(
+            "UPDATE feeds SET url = ?, config_url = ?, last_error = ?, stopped_reason = ? WHERE id = ?",
+            [new_url, redact_url(config_url) if config_url else config_url,
+             redact_text(last_error) if last_error else last_error,
+             redact_text(stopped_reason) if stopped_reason else stopped_reason, feed_id],
+        )
+    db.conn.create_function("aggregator_redact_url", 1, lambda v: redact_url(v) if v else v, deterministic=True)
+    db.conn.create_function("aggregator_redact_text", 1, lambda v: redact_text(v) if v else v, deterministic=True)
+    db.execute("UPDATE polls SET final_url = aggregator_redact_url(final_url), error = aggregator_redact_text(error) "
+               "WHERE final_url IS NOT NULL OR error IS NOT NULL")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "feeds, entries, tags, enclosures, polls, FTS5 over entries", _create_v1),
     (2, "raw pages, entry revisions, near-duplicates, backfill", _create_v2),
     (3, "link and duplicate indexes of entries leave NULLs out", _create_v3),
     (4, "entries of full-text feeds indexed once, with their page's text", _create_v4),
     (5, "gaps, link conflicts, how entries were found, refetches, feed paging", _create_v5),
+    (6, "feed URLs and errors stored with their credentials redacted", _create_v6),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from conftest import write_config
 from aggregator.demo.site import NewsSite
 from aggregator.logs import JsonLineFormatter, RedactingFormatter
 from aggregator.urls import redact_text, redact_url
+from aggregator.web.app import make_datasette
 
 SECRETS = ("s3cr3tpass", "tok-abc", "k-123", "sig-xyz", "pw-9", "auth-7", "at-55", "ak-1", "api-2", "secret-3")
 
@@ -81,3 +84,39 @@ def test_poll_log_lines_and_output_never_show_credentials(site: NewsSite, tmp_pa
                            capture_output=True, text=True, timeout=60, check=False)
     assert check.returncode == 0 and redact_url(good) in check.stdout
     assert not any(secret in check.stdout for secret in SECRETS)
+
+
+def test_the_archive_keeps_no_credentials_but_polls_with_them(site: NewsSite, tmp_path: Path) -> None:
+    """Issue 17, item 2: secrets stay in the config file. The feed is fetched with them; feeds.url, config_url,
+    polls.final_url and the errors hold them redacted, so no SQL through Datasette can take them apart."""
+    good = secret_url(site.feed_urls["technikblog-posts.json11"])
+    bad = secret_url(site.broken_urls["not_found"])
+    config = write_config(tmp_path / "f.yaml", [good, bad], full_text=False)
+    db = tmp_path / "archive.db"
+    site.clear_requests()
+    result = subprocess.run([sys.executable, "-m", "aggregator", "poll", "-q", "--config", str(config.path), "--db",
+                             str(db)], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1, result.stderr  # the 404 feed failed
+    asked = site.requests_for(good)
+    assert asked and "token=tok-abc" in asked[0].query  # fetched with the credentials of the config
+    assert asked[0].header("authorization")  # user-info sent as basic auth
+
+    async def rows(sql: str) -> list[dict[str, object]]:
+        ds = make_datasette(db)
+        await ds.invoke_startup()
+        response = await ds.client.get("/archive.json?" + urllib.parse.urlencode({"sql": sql, "_shape": "array"}))
+        assert response.status_code == 200, response.text[:300]
+        return response.json()
+
+    for sql in ("select upper(url) as u, substr(url, 8) as s, replace(config_url, 'http', 'x') as c, last_error "
+                "from feeds", "select upper(final_url) as u, upper(error) as e from polls"):
+        found = json.dumps(asyncio.run(rows(sql)))
+        for secret in SECRETS:
+            assert secret.upper() not in found.upper(), (sql, secret)
+    stored = {row["url"] for row in asyncio.run(rows("select url from feeds"))}
+    assert stored == {redact_url(good), redact_url(bad)}
+    # A second poll finds the same rows (the config's URLs still name them).
+    again = subprocess.run([sys.executable, "-m", "aggregator", "poll", "-q", "--config", str(config.path), "--db",
+                            str(db)], capture_output=True, text=True, timeout=120, check=False)
+    assert again.returncode == 1
+    assert len(asyncio.run(rows("select id from feeds"))) == 2

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from aggregator.models import ParsedFeed
 from aggregator.store.connection import Connection
 from aggregator.store.records import FeedSettings, FeedState, PollRecord
+from aggregator.urls import redact_text, redact_url
 
 
 class FeedStore(Connection):
@@ -16,7 +17,9 @@ class FeedStore(Connection):
     def sync_feeds(self, feeds: Sequence[FeedSettings]) -> dict[str, int]:
         """Make sure every configured feed has a row; returns config URL -> feed id.
 
-        A feed is recognised by the URL in the config even after a permanent redirect moved it.
+        A feed is recognised by the URL in the config even after a permanent redirect moved it. URLs are stored
+        with their credentials redacted (user-info, secret-looking query values): Datasette serves every table
+        and SQL can take any string apart, so secrets stay in the config file only.
         """
         ids: dict[str, int] = {}
         now = self.now()
@@ -24,12 +27,13 @@ class FeedStore(Connection):
         self.commit_shared()
         with self.db.atomic():
             for feed in feeds:
+                key = redact_url(feed.url)
                 row = self.db.execute(
                     "SELECT id FROM feeds WHERE config_url = ? OR url = ? ORDER BY config_url = ? DESC LIMIT 1",
-                    [feed.url, feed.url, feed.url],
+                    [key, key, key],
                 ).fetchone()
                 values = {
-                    "config_url": feed.url,
+                    "config_url": key,
                     "config_title": feed.title,
                     "tags": json.dumps(list(feed.tags)),
                     "interval_seconds": feed.interval_seconds,
@@ -38,7 +42,7 @@ class FeedStore(Connection):
                     "backfill": int(feed.backfill),
                 }
                 if row is None:
-                    self.db.table("feeds").insert({"url": feed.url, "added_at": now, **values})
+                    self.db.table("feeds").insert({"url": key, "added_at": now, **values})
                     ids[feed.url] = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
                 else:
                     self._update_feed(row[0], values)
@@ -129,7 +133,7 @@ class FeedStore(Connection):
         feed_values: dict[str, object] = {
             "last_polled_at": poll.started_at,
             "last_status": poll.http_status,
-            "last_error": poll.error,
+            "last_error": redact_text(poll.error) if poll.error else None,
         }
         if next_poll_at is not None:
             feed_values["next_poll_at"] = next_poll_at
@@ -147,8 +151,11 @@ class FeedStore(Connection):
                 feed_values["body_sha256"] = body_sha256
         if poll.new_entries:
             feed_values["last_new_entry_at"] = poll.started_at
-        if poll.permanent_redirect and not self.db.execute(
-            "SELECT 1 FROM feeds WHERE url = ? AND id != ?", [poll.permanent_redirect, poll.feed_id]
+        moved = poll.permanent_redirect
+        # A target carrying credentials is not adopted: it would have to be stored, and Datasette serves the
+        # archive. The config's URL keeps being polled (and redirected) instead.
+        if moved and redact_url(moved) == moved and not self.db.execute(
+            "SELECT 1 FROM feeds WHERE url = ? AND id != ?", [moved, poll.feed_id]
         ).fetchone():
             # Moved for good: poll the new address from now on (config_url still names this feed).
             # When the target is already a feed of its own, both rows stay as they are.
@@ -176,7 +183,9 @@ class FeedStore(Connection):
                 "INSERT INTO polls (feed_id, started_at, duration_ms, http_status, bytes, not_modified, new_entries, "
                 "updated_entries, extracted, final_url, error, warning) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [poll.feed_id, poll.started_at, poll.duration_ms, poll.http_status, poll.bytes, int(poll.not_modified),
-                 poll.new_entries, poll.updated_entries, poll.extracted, poll.final_url, poll.error,
+                 poll.new_entries, poll.updated_entries, poll.extracted,
+                 redact_url(poll.final_url) if poll.final_url else None,
+                 redact_text(poll.error) if poll.error else None,
                  parsed.warning if parsed is not None else None],
             )
 
