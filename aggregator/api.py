@@ -26,14 +26,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from aggregator.articles import ArticleFetcher
-from aggregator.backfill import Backfiller, BackfillReport
 from aggregator.clock import Clock
-from aggregator.config import Config, FeedConfig, load_config
-from aggregator.extract import Extractor
-from aggregator.fetch import Fetcher
-from aggregator.gapfill import GapFiller, GapReport
-from aggregator.pipeline import FeedReport, Poller, prune_pages
+from aggregator.config.model import Config, FeedConfig, load_config
+from aggregator.extract.article import Extractor
+from aggregator.extract.articles import ArticleFetcher
+from aggregator.fetch.client import Fetcher
+from aggregator.poll.backfill import Backfiller, BackfillReport
+from aggregator.poll.gapfill import GapFiller, GapReport
+from aggregator.poll.pipeline import FeedReport, Poller, prune_pages
 from aggregator.store import Archive
 
 log = logging.getLogger("aggregator.api")
@@ -203,7 +203,7 @@ class Aggregator:
 
     async def reextract(self, feed_id: int | None = None, on_page: Callable[[], None] | None = None) -> Any:
         """Extract the kept pages again (after a trafilatura upgrade, say), fetching nothing."""
-        from aggregator.reextract import reextract
+        from aggregator.poll.reextract import reextract
 
         return await reextract(self.config, self.archive, feed_id, on_page)
 

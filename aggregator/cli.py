@@ -19,7 +19,14 @@ from typing import Any, TextIO, cast
 import click
 
 from aggregator import __version__
-from aggregator.config import DEFAULT_DB_PATH, Config, ConfigError, feed_settings, load_config, resolve_config_path
+from aggregator.config.model import (
+    DEFAULT_DB_PATH,
+    Config,
+    ConfigError,
+    feed_settings,
+    load_config,
+    resolve_config_path,
+)
 from aggregator.urls import redact_text, redact_url
 
 EXIT_FEED_ERRORS = 1
@@ -103,7 +110,7 @@ def check(config_path: Path | None, db_path: Path) -> None:
 def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], quiet: bool) -> None:
     """Poll every configured feed once, now, and archive what is new."""
     from aggregator.api import poll_once
-    from aggregator.pipeline import FeedReport
+    from aggregator.poll.pipeline import FeedReport
     from aggregator.store import Archive
     from aggregator.urls import normalize_url
 
@@ -126,7 +133,7 @@ def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], qu
     # With -q there is no summary, and JSON log lines are for machines: both keep the log line.
     log_json = bool(click.get_current_context().find_root().params.get("log_json"))
     summary_filter = None if quiet or log_json else _FailedPollFilter()
-    poll_log = logging.getLogger("aggregator.pipeline")
+    poll_log = logging.getLogger("aggregator.poll.pipeline")
     if summary_filter is not None:
         poll_log.addFilter(summary_filter)
     try:
@@ -182,8 +189,8 @@ class _FailedPollFilter(logging.Filter):
 
 async def _discover_all(urls: list[str], config: Config) -> dict[str, list[Any]]:
     """The feeds `aggregator add` finds at each URL (none when the page cannot be read)."""
-    from aggregator.discover import DiscoveryError, discover
-    from aggregator.fetch import Fetcher
+    from aggregator.fetch.client import Fetcher
+    from aggregator.fetch.discover import DiscoveryError, discover
 
     async with Fetcher(config.settings) as fetcher:
 
@@ -270,8 +277,8 @@ def import_opml(config_path: Path | None, db_path: Path, opml_file: Path, dry_ru
     Titles come from the outlines' text/title, tags from the folders around them and their categories.
     The config keeps its comments and layout; a running daemon picks the new feeds up by itself.
     """
-    from aggregator.configedit import ALREADY, INVALID, TWICE, ConfigDocument
-    from aggregator.opml import OPMLError, parse_opml
+    from aggregator.config.edit import ALREADY, INVALID, TWICE, ConfigDocument
+    from aggregator.config.opml import OPMLError, parse_opml
 
     data = sys.stdin.buffer.read() if str(opml_file) == "-" else opml_file.read_bytes()
     name = "<stdin>" if str(opml_file) == "-" else str(opml_file)
@@ -315,10 +322,11 @@ def import_opml(config_path: Path | None, db_path: Path, opml_file: Path, dry_ru
               show_default=True, help="Write here instead of standard output.")
 def export(config_path: Path | None, db_path: Path, fmt: str, output: Path) -> None:
     """Write the config's feeds as OPML 2.0: title, feed URL, site URL (from the archive) and tags."""
-    from aggregator.opml import archive_site_urls, export_opml, lossy_tags
+    from aggregator.config.opml import export_opml, lossy_tags
+    from aggregator.store.queries import read_site_urls
 
     config = read_config(config_path)
-    data = export_opml(config, archive_site_urls(db_path))
+    data = export_opml(config, read_site_urls(db_path))
     for tag in lossy_tags(config):
         click.echo(f"warning: tag {tag!r} contains ',' or '/': OPML categories cannot keep it whole", err=True)
     if str(output) == "-":
@@ -349,8 +357,8 @@ def add(config_path: Path | None, db_path: Path, url: str, title: str | None, ta
     first. With several feeds found: --pick N, --yes for the first, or a prompt on a terminal.
     Exit codes: 0 added, 1 no feed found or the URL cannot be fetched, 2 duplicate or usage error.
     """
-    from aggregator.configedit import ConfigDocument, NewFeed
-    from aggregator.discover import DiscoveryError, discover
+    from aggregator.config.edit import ConfigDocument, NewFeed
+    from aggregator.fetch.discover import DiscoveryError, discover
     from aggregator.urls import normalize_url
 
     if yes and pick is not None:
@@ -513,7 +521,7 @@ def backfill(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...]
 @click.option("--feed", "feed_urls", multiple=True, metavar="URL", help="Only this feed's pages (repeatable).")
 def reextract(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...]) -> None:
     """Run extraction again over the kept article pages, without fetching anything."""
-    from aggregator.reextract import reextract as run_reextract
+    from aggregator.poll.reextract import reextract as run_reextract
     from aggregator.store import Archive
 
     config = read_config(config_path)

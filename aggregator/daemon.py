@@ -24,8 +24,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from aggregator.api import Aggregator
 from aggregator.clock import Clock
-from aggregator.config import Config, ConfigError, FeedConfig, load_config
-from aggregator.schedule import at
+from aggregator.config.model import Config, ConfigError, FeedConfig, load_config
+from aggregator.poll.schedule import at
 from aggregator.store import Archive
 
 log = logging.getLogger("aggregator.daemon")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from aggregator.config import Config, load_config
+from aggregator.config.model import Config, load_config
 from aggregator.demo.site import NewsSite
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

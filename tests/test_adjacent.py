@@ -10,7 +10,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from aggregator.adjacent import find_adjacent
+from aggregator.extract.adjacent import find_adjacent
 from aggregator.models import AdjacentLinks
 
 PAGE = "https://blog.example.com/2024/05/10/current-post/"
@@ -889,7 +889,7 @@ def test_words_win_over_the_class(body):
 
 
 def _reference_xpaths():
-    from aggregator.adjacent import _LABEL_FRAGMENTS
+    from aggregator.extract.adjacent import _LABEL_FRAGMENTS
 
     def contains_any(expr):
         return " or ".join(f"contains({expr}, '{f}')" for f in _LABEL_FRAGMENTS)
@@ -904,7 +904,7 @@ def _reference_xpaths():
 
 
 def test_candidate_filters_match_the_reference_xpaths():
-    from aggregator.adjacent import _directional, _label_texts, _labelled_links
+    from aggregator.extract.adjacent import _directional, _label_texts, _labelled_links
 
     pages = [page(body) for body in FAMILIES.values()] + [SEED_SNIPPET, page(LISTING_PAGINATION), page(COMMENT_PAGINATION)]
     pages += [p.read_text(encoding="utf-8") for p in sorted((Path(__file__).parent / "data" / "adjacent").glob("*.html"))]

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from aggregator.adjacent import find_adjacent
+from aggregator.extract.adjacent import find_adjacent
 
 CORPUS = Path(__file__).parent / "data" / "adjacent"
 _META = re.compile(r"\A<!--\n(?P<meta>.*?)\n-->\n", re.DOTALL)

@@ -14,7 +14,7 @@ from conftest import write_config
 
 from aggregator.api import open_archive
 from aggregator.demo.site import NewsSite
-from aggregator.feedpaging import feed_paging, wordpress_page
+from aggregator.parse.paging import feed_paging, wordpress_page
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.config import ConfigError, load_config, parse_duration, parse_size
+from aggregator.config.model import ConfigError, load_config, parse_duration, parse_size
 
 REPO = Path(__file__).resolve().parents[1]
 

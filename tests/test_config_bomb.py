@@ -16,7 +16,7 @@ import pytest
 from conftest import write_config
 from test_daemon import FAST, Daemon, wait_until
 
-from aggregator.config import MAX_ALIAS_NODES, ConfigError, load_config
+from aggregator.config.model import MAX_ALIAS_NODES, ConfigError, load_config
 from aggregator.demo.site import NewsSite
 
 MEMORY_CAP = 1536 * 1024 * 1024

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from conftest import write_config
 
-from aggregator import pipeline
 from aggregator.demo.site import CustomResponse, NewsSite
+from aggregator.poll import pipeline
 
 FAST = {"interval": "2s", "min_interval": "1s", "max_interval": "1h", "adaptive": False}
 

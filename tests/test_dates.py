@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from aggregator import dates
-from aggregator.dates import iso_utc, parse_date
-from aggregator.parse import parse_feed
+from aggregator.parse import dates
+from aggregator.parse.dates import iso_utc, parse_date
+from aggregator.parse.feeds import parse_feed
 
 FEED_URL = "https://news.example.com/feed/"
 
@@ -156,8 +156,8 @@ def test_xml_paths_store_the_same_instant(text: str, expected: str | None) -> No
 
 def test_rss_fast_path_takes_the_date_feeds() -> None:
     # the comparison above means something only if the fast path does answer for these feeds
-    from aggregator import feedxml
-    from aggregator.parse import _prepare_xml
+    from aggregator.parse import feedxml
+    from aggregator.parse.feeds import _prepare_xml
 
     body, charset, _, _ = _prepare_xml(rss_item("Sun, 07 Feb 2010 14:04:00 CET"), None)
     assert feedxml.parse(body, charset, FEED_URL) is not None
@@ -209,7 +209,7 @@ def test_four_digit_year_always() -> None:
 def test_page_meta_dates(content: str, expected: str | None) -> None:
     import lxml.html
 
-    from aggregator.extract import _published_from_meta
+    from aggregator.extract.article import _published_from_meta
 
     page = f'<html><head><meta property="article:published_time" content="{content}"></head><body></body></html>'
     assert _published_from_meta(lxml.html.fromstring(page)) == expected

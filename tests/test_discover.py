@@ -17,9 +17,9 @@ from click.testing import CliRunner
 from conftest import write_config
 
 from aggregator.cli import main
-from aggregator.config import Settings, load_config
+from aggregator.config.model import Settings, load_config
 from aggregator.demo.site import CustomResponse, NewsSite
-from aggregator.discover import common_candidates, discover
+from aggregator.fetch.discover import common_candidates, discover
 
 LOCAL = Settings(allow_private_networks=True, timeout=10, read_timeout=5)
 HEADER = "# my feeds\nsettings:\n  allow_private_networks: true   # the site is on 127.0.0.1\n  timeout: 10s\n"

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from aggregator.extract import ExtractionError, Extractor, extract_article, extract_batch
+from aggregator.extract.article import ExtractionError, Extractor, extract_article, extract_batch
 from aggregator.workers.batching import PoolBatcher
 
 

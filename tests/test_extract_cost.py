@@ -10,7 +10,7 @@ import lxml.html
 import py3langid
 import pytest
 
-from aggregator import extract
+from aggregator.extract import article as extract
 
 AEB = Path(__file__).resolve().parents[2] / "shared" / "data" / "aeb"
 GERMAN = "Die Hochwasserlage an der Elbe hat sich in der Nacht weiter verschärft, berichten die Behörden. " * 60
@@ -71,7 +71,7 @@ SIMHASH_TEXTS = [
 def test_simhash_is_trafilaturas(text: str) -> None:
     from trafilatura.deduplication import Simhash
 
-    from aggregator.dedupe import text_simhash
+    from aggregator.extract.dedupe import text_simhash
 
     assert text_simhash(text) == f"{Simhash(text).hash:016x}"
 
@@ -81,7 +81,7 @@ def test_simhash_is_trafilaturas_on_random_texts() -> None:
 
     from trafilatura.deduplication import Simhash
 
-    from aggregator.dedupe import text_simhash
+    from aggregator.extract.dedupe import text_simhash
 
     rng = random.Random(18)
     vocabulary = [f"w{i}" for i in range(300)] + ["Überschwemmung", "élection", "a", "to", "zusammen"]

@@ -8,7 +8,7 @@ import urllib.request
 from lxml import etree
 
 from aggregator.demo.site import NewsSite
-from aggregator.extract import extract_article
+from aggregator.extract.article import extract_article
 from aggregator.urls import normalize_url
 
 

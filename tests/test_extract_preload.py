@@ -30,7 +30,7 @@ def test_preload_builds_the_lazy_state_the_workers_share() -> None:
 def test_a_failing_warm_up_is_logged_and_the_preload_still_imports() -> None:
     done = _run(
         """
-        import aggregator.extract as extract
+        import aggregator.extract.article as extract
 
         def broken(body, url):
             raise extract.ExtractionError("no article text found on the page")

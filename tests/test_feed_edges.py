@@ -9,7 +9,7 @@ import json
 import pytest
 
 from aggregator.models import Enclosure
-from aggregator.parse import FeedParseError, parse_feed
+from aggregator.parse.feeds import FeedParseError, parse_feed
 
 FEED_URL = "https://edge.example.org/feed"
 

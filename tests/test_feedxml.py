@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 import url_normalize as url_normalize_lib
 
-from aggregator import feedxml, urls
+from aggregator import urls
 from aggregator.demo.site.content import World
 from aggregator.demo.site.routes import BROKEN_PATHS, Router
 from aggregator.models import ParsedFeed
-from aggregator.parse import FeedParseError, _charset_param, _prepare_xml, _url, parse_feed
+from aggregator.parse import feedxml
+from aggregator.parse.feeds import FeedParseError, _charset_param, _prepare_xml, _url, parse_feed
 
 FEEDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "feeds"
 URL = "https://news.example.com/feed/"

@@ -11,9 +11,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from aggregator import USER_AGENT
-from aggregator.config import Settings
-from aggregator.fetch import Fetcher, parse_retry_after
-from aggregator.netguard import NetworkPolicy, check_host, is_public_address, parse_ip_literal
+from aggregator.config.model import Settings
+from aggregator.fetch.client import Fetcher, parse_retry_after
+from aggregator.fetch.netguard import NetworkPolicy, check_host, is_public_address, parse_ip_literal
 
 FEED = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
 

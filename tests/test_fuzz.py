@@ -21,13 +21,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from aggregator.config import ConfigError, parse_config
-from aggregator.fetch import parse_retry_after
-from aggregator.httpdates import seconds_until
-from aggregator.netguard import BlockedAddressError, NetworkPolicy, check_url, connect_host, is_public_address
-from aggregator.opml import OPMLError, parse_opml
-from aggregator.parse import FeedParseError, parse_feed
-from aggregator.schedule import cache_lifetime
+from aggregator.config.model import ConfigError, parse_config
+from aggregator.config.opml import OPMLError, parse_opml
+from aggregator.fetch.client import parse_retry_after
+from aggregator.fetch.httpdates import seconds_until
+from aggregator.fetch.netguard import BlockedAddressError, NetworkPolicy, check_url, connect_host, is_public_address
+from aggregator.parse.feeds import FeedParseError, parse_feed
+from aggregator.poll.schedule import cache_lifetime
 from aggregator.urls import normalize_url, redact_url
 
 # FUZZ_EXAMPLES=5000 for a deeper one-off run; the suite keeps 200.

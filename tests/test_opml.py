@@ -12,10 +12,10 @@ from conftest import write_config
 from lxml import etree
 
 from aggregator.cli import main
-from aggregator.config import load_config
-from aggregator.configedit import NewFeed, add_feeds
+from aggregator.config.edit import NewFeed, add_feeds
+from aggregator.config.model import load_config
+from aggregator.config.opml import OPMLError, parse_opml
 from aggregator.demo.site import NewsSite
-from aggregator.opml import OPMLError, parse_opml
 
 COMMENTED = """\
 # My feeds. Reference: README.md, "Configuration".

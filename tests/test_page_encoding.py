@@ -11,9 +11,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from aggregator.config import Settings
-from aggregator.extract import BodyError, ExtractionError, Extractor, decode_body
-from aggregator.fetch import PAGE_ACCEPT, Fetcher
+from aggregator.config.model import Settings
+from aggregator.extract.article import BodyError, ExtractionError, Extractor, decode_body
+from aggregator.fetch.client import PAGE_ACCEPT, Fetcher
 
 PARAGRAPH = (
     "The harbour authority said on Tuesday that the new pier would open in the spring, after two years of "

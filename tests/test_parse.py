@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.models import Enclosure, ParsedFeed
-from aggregator.parse import FeedParseError, parse_feed
+from aggregator.parse.feeds import FeedParseError, parse_feed
 
 FEED_URL = "https://news.example.com/feed/"
 REL = 'rel="noopener noreferrer nofollow"'

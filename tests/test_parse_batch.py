@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from aggregator.extract import Extractor
-from aggregator.parse import FeedParseError, parse_feed
+from aggregator.extract.article import Extractor
+from aggregator.parse.feeds import FeedParseError, parse_feed
 from aggregator.workers.feedjobs import MAX_BATCH, ParseBatcher, parse_feeds
 
 

@@ -14,7 +14,7 @@ from conftest import write_config
 
 from aggregator.api import poll_once
 from aggregator.demo.site import CustomResponse, NewsSite
-from aggregator.pipeline import FeedReport
+from aggregator.poll.pipeline import FeedReport
 from aggregator.store import Archive
 
 # One feed per format, German and English, every theme.

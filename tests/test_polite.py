@@ -64,7 +64,7 @@ def test_one_json_log_line_per_poll(site: NewsSite, tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120,
     )
     records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
-    polls = [r for r in records if r["logger"] == "aggregator.pipeline"]
+    polls = [r for r in records if r["logger"] == "aggregator.poll.pipeline"]
     assert len(polls) == 2
     ok = next(r for r in polls if r["feed"] == feeds[0])
     assert ok["level"] == "info" and ok["status"] == 200 and ok["new_entries"] == 10 and ok["duration_ms"] >= 0

@@ -74,7 +74,7 @@ def test_poll_log_lines_and_output_never_show_credentials(site: NewsSite, tmp_pa
         assert secret not in output, secret
     if json_lines:
         records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
-        polls = [r for r in records if r["logger"] == "aggregator.pipeline"]
+        polls = [r for r in records if r["logger"] == "aggregator.poll.pipeline"]
         assert sorted(r["feed"] for r in polls) == sorted([redact_url(good), redact_url(bad)])
     status = subprocess.run([sys.executable, "-m", "aggregator", "status", "--db", str(tmp_path / "a.db"),
                              *(["--json"] if json_lines else [])], capture_output=True, text=True, timeout=60, check=False)

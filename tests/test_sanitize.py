@@ -10,8 +10,8 @@ import pytest
 
 from aggregator.demo.site.content import World
 from aggregator.demo.site.routes import Router
-from aggregator.parse import FeedParseError, parse_feed
-from aggregator.sanitize import (
+from aggregator.parse.feeds import FeedParseError, parse_feed
+from aggregator.parse.sanitize import (
     _ATTRIBUTES,
     _MATH_ATTRIBUTES,
     _MATH_TAGS,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aggregator.schedule import (
+from aggregator.poll.schedule import (
     Bounds,
     adaptive_interval,
     at,

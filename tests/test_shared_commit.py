@@ -12,12 +12,12 @@ from pathlib import Path
 
 from conftest import write_config
 
-from aggregator import pipeline
 from aggregator.api import poll_once
 from aggregator.demo.site import NewsSite
-from aggregator.extract import Extractor
-from aggregator.fetch import Fetcher
-from aggregator.pipeline import Poller
+from aggregator.extract.article import Extractor
+from aggregator.fetch.client import Fetcher
+from aggregator.poll import pipeline
+from aggregator.poll.pipeline import Poller
 from aggregator.store import Archive
 
 FEEDS = ["newsportal-nachrichten.rss20", "harbour-times-news.atom10", "technikblog-posts.json11"]
@@ -92,7 +92,7 @@ def test_close_commits_an_open_shared_transaction(tmp_path: Path) -> None:
 _WARM_UP = textwrap.dedent(
     """
     import asyncio, json, time
-    from aggregator.extract import Extractor
+    from aggregator.extract.article import Extractor
     from aggregator.models import ParsedFeed
 
     FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><guid>a</guid>' \\

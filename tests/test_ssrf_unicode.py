@@ -15,12 +15,12 @@ from aiohttp.test_utils import TestServer
 from conftest import write_config
 
 from aggregator.api import poll_once
-from aggregator.config import Settings
+from aggregator.config.model import Settings
 from aggregator.demo.site import CustomResponse, NewsSite
-from aggregator.discover import DiscoveryError, discover
-from aggregator.fetch import PAGE_ACCEPT, Fetcher
-from aggregator.netguard import BlockedAddressError, NetworkPolicy, check_url, guarded_socket_factory
-from aggregator.polite import RobotsCache
+from aggregator.fetch.client import PAGE_ACCEPT, Fetcher
+from aggregator.fetch.discover import DiscoveryError, discover
+from aggregator.fetch.netguard import BlockedAddressError, NetworkPolicy, check_url, guarded_socket_factory
+from aggregator.fetch.polite import RobotsCache
 from aggregator.store import Archive
 
 FEED = b"<rss version='2.0'><channel><title>t</title></channel></rss>"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.config import feed_settings, parse_config
+from aggregator.config.model import feed_settings, parse_config
 from aggregator.models import AdjacentLinks, Article, Enclosure, ParsedEntry
-from aggregator.schema import SCHEMA_VERSION
 from aggregator.store import Archive
+from aggregator.store.schema import SCHEMA_VERSION
 
 
 @pytest.fixture

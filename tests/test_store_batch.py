@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from test_store import article, entry, feed_id
 
-from aggregator import dedupe
-from aggregator.config import feed_settings
-from aggregator.extract import Extractor
+from aggregator.config.model import feed_settings
+from aggregator.extract import dedupe
+from aggregator.extract.article import Extractor
 from aggregator.models import Article, PackedPage, RawPage, pack_page
 from aggregator.store import Archive, ExtractedArticle
 
@@ -170,7 +170,7 @@ def worker_modules():
 
 
 async def run():
-    from aggregator.extract import Extractor
+    from aggregator.extract.article import Extractor
 
     async with Extractor(1, articles={articles}) as extractor:
         await extractor._warm()
@@ -225,7 +225,7 @@ def test_a_pool_for_feeds_only_starts_without_trafilatura(tmp_path: Path) -> Non
 def test_v2_archive_upgrades_to_partial_link_indexes(tmp_path: Path) -> None:
     import sqlite_utils
 
-    from aggregator import schema
+    from aggregator.store import schema
 
     path = tmp_path / "old.db"
     old = sqlite_utils.Database(path)
@@ -296,7 +296,7 @@ def test_full_text_entries_are_indexed_once_with_the_page_text(archive: Archive)
 
 
 def test_entries_left_waiting_are_indexed_when_their_feed_stops_extracting(archive: Archive, tmp_path: Path) -> None:
-    from aggregator.config import parse_config
+    from aggregator.config.model import parse_config
 
     url = "https://news.example/feed"
     fid = feed_id(archive, url)
@@ -315,7 +315,7 @@ def test_entries_left_waiting_are_indexed_when_their_feed_stops_extracting(archi
 def test_worker_pools_are_rotated_without_losing_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
-    from aggregator import extract
+    from aggregator.extract import article as extract
 
     monkeypatch.setattr(extract, "_JOBS_PER_WORKER", 3)
     bodies = [

@@ -14,7 +14,7 @@ import pytest
 from datasette.app import Datasette
 from test_web import get_json, sql
 
-from aggregator.config import feed_settings, parse_config
+from aggregator.config.model import feed_settings, parse_config
 from aggregator.models import ParsedEntry
 from aggregator.store import Archive
 from aggregator.web.app import SETTINGS, archive_metadata, make_datasette

@@ -13,7 +13,7 @@ from pathlib import Path
 OWNER = textwrap.dedent(
     """
     import asyncio
-    from aggregator.extract import Extractor
+    from aggregator.extract.article import Extractor
 
     FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>http://127.0.0.1/</link>' \\
         b'<item><title>a</title><link>http://127.0.0.1/a</link><guid>a</guid></item></channel></rss>'

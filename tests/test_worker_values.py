@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aggregator.config import feed_settings, parse_config
+from aggregator.config.model import feed_settings, parse_config
 from aggregator.models import ParsedEntry, entry_hash
-from aggregator.parse import parse_feed
+from aggregator.parse.feeds import parse_feed
 from aggregator.store import Archive
 
 FEED = b"""<?xml version="1.0" encoding="utf-8"?>

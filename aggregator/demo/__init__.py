@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from aggregator.config import Config, load_config
-from aggregator.configedit import add_feeds
+from aggregator.config.edit import add_feeds
+from aggregator.config.model import Config, load_config
+from aggregator.config.opml import parse_opml
 from aggregator.demo.site import NewsSite
-from aggregator.opml import parse_opml
 
 log = logging.getLogger("aggregator.demo")
 

@@ -11,8 +11,8 @@ from collections.abc import Generator, Sequence
 import sqlite_utils
 
 from aggregator.clock import Clock, SystemClock
-from aggregator.schema import migrate
-from aggregator.walcheckpoint import WalCheckpointer
+from aggregator.store.schema import migrate
+from aggregator.store.walcheckpoint import WalCheckpointer
 
 BUSY_TIMEOUT_MS = 15000
 # entries.fts_pending = 1: a new entry not yet in the full-text index. With full text it waits for its article

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aggregator import dedupe
+from aggregator.extract import dedupe
 from aggregator.models import Article
 from aggregator.store.connection import Connection
 

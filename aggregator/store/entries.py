@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from aggregator.clock import STAMP
 from aggregator.models import Article, PackedPage, ParsedEntry, RawPage, entry_hash, pack_page
-from aggregator.sanitize import html_to_text
+from aggregator.parse.sanitize import html_to_text
 from aggregator.store.connection import FTS_WAITING, INDEX_PENDING
 from aggregator.store.duplicates import DuplicateStore
 from aggregator.store.links import LinkStore

@@ -6,8 +6,8 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-from aggregator.schema import FTS_TABLE
 from aggregator.store.connection import Connection
+from aggregator.store.schema import FTS_TABLE
 
 
 class QueryStore(Connection):

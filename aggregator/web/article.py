@@ -19,7 +19,7 @@ import markupsafe
 from datasette.utils.asgi import NotFound, Request, Response
 from lxml import etree
 
-from aggregator.sanitize import html_to_text, sanitize_html
+from aggregator.parse.sanitize import html_to_text, sanitize_html
 from aggregator.web.redact import redact_url
 
 if TYPE_CHECKING:

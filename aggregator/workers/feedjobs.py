@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 
 from aggregator.models import ParsedFeed
-from aggregator.parse import FeedParseError, parse_feed
+from aggregator.parse.feeds import FeedParseError, parse_feed
 from aggregator.workers.batching import BatchWork, PoolBatcher, RunInPool
 
 MAX_BATCH = 8

@@ -14,7 +14,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-log = logging.getLogger("aggregator.extract")
+log = logging.getLogger("aggregator.extract.article")
 
 
 def exit_with(main_pid: int) -> None:
@@ -70,7 +70,7 @@ def new_pool(workers: int, articles: bool) -> ProcessPoolExecutor:
     Workers of a parse-only server that are later given articles import the rest themselves.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["aggregator.workers.preload" if articles else "aggregator.parse"])
+    context.set_forkserver_preload(["aggregator.workers.preload" if articles else "aggregator.parse.feeds"])
     return ProcessPoolExecutor(
         # No max_tasks_per_child: on Python 3.11 a worker retired that way is sometimes not replaced
         # (CPython gh-115634) and the pool hangs. Memory is bounded by rotating pools instead.

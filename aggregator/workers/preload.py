@@ -18,7 +18,7 @@ from courlan import extract_domain
 from justext.core import define_stoplist
 from trafilatura.external import jt_stoplist_init
 
-from aggregator.extract import extract_article
+from aggregator.extract.article import extract_article
 
 _SAMPLE_URL = "https://news.example.org/2024/05/10/warm-up/"
 _SAMPLE_PAGE = (
@@ -45,7 +45,7 @@ def _warm() -> None:
 try:
     _warm()
 except Exception:
-    logging.getLogger("aggregator.extract").warning("warming the extraction workers failed", exc_info=True)
+    logging.getLogger("aggregator.extract.article").warning("warming the extraction workers failed", exc_info=True)
 
 # Objects made so far live for the life of every worker: keep them out of the collector's scans, whose
 # writes to object headers would copy the shared pages into each worker.

@@ -26,7 +26,7 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)
 
     from aggregator.api import poll_once
-    from aggregator.config import feed_settings, load_config
+    from aggregator.config.model import feed_settings, load_config
     from aggregator.store import Archive
 
     config = load_config(args.config)

@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aggregator.clock import SimulatedClock
-from aggregator.config import load_config
+from aggregator.config.model import load_config
 from aggregator.daemon import Daemon
 from aggregator.demo.simulate import simulate
 from aggregator.demo.site import NewsSite

@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 def _extract(job: tuple[str, str]) -> bool:
-    from aggregator.extract import ExtractionError, extract_article
+    from aggregator.extract.article import ExtractionError, extract_article
 
     path, url = job
     try:
@@ -21,7 +21,7 @@ def _extract(job: tuple[str, str]) -> bool:
 
 
 def _warm(_: int) -> int:
-    import aggregator.extract  # noqa: F401  (imports trafilatura, lxml, py3langid)
+    import aggregator.extract.article  # noqa: F401  (imports trafilatura, lxml, py3langid)
 
     time.sleep(0.2)  # so that every worker gets one
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from aggregator.config import feed_settings, parse_config
+from aggregator.config.model import feed_settings, parse_config
 from aggregator.demo.site.content import World
 from aggregator.models import ParsedEntry
 from aggregator.store import Archive

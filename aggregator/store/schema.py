@@ -334,7 +334,7 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 def migrate(db: sqlite_utils.Database) -> int:
     """Bring the database to SCHEMA_VERSION; returns the version it had before."""
-    current = db.execute("PRAGMA user_version").fetchone()[0]
+    current = int(db.execute("PRAGMA user_version").fetchone()[0])
     if current > SCHEMA_VERSION:
         raise RuntimeError(
             f"{db.conn}: archive schema version {current} is newer than this program ({SCHEMA_VERSION}); "

@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from aggregator.config import Settings
-from aggregator.fetch import FEED_ACCEPT, Fetcher, FetchResult
+from aggregator.config.model import Settings
+from aggregator.fetch.client import FEED_ACCEPT, Fetcher, FetchResult
 from aggregator.models import ParsedFeed
-from aggregator.parse import FeedParseError, feed_anchor_links, parse_feed
+from aggregator.parse.feeds import FeedParseError, feed_anchor_links, parse_feed
 from aggregator.urls import normalize_url
 
 # The first request may be a feed or a page.

@@ -21,13 +21,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from pathlib import Path
 
 from lxml import etree
 
-from aggregator.config import Config
-from aggregator.configedit import NewFeed
-from aggregator.store.queries import read_site_urls
+from aggregator.config.edit import NewFeed
+from aggregator.config.model import Config
 from aggregator.urls import redact_url
 
 OPML_SPEC = "http://opml.org/spec2.opml"
@@ -107,11 +105,6 @@ def _unique(names: Iterable[str]) -> list[str]:
 
 
 # --- export ----------------------------------------------------------------------------------------------
-
-
-def archive_site_urls(db_path: str | Path) -> dict[str, str]:
-    """{config URL or current URL: site URL} from the archive's feeds table, read-only; {} without one."""
-    return read_site_urls(db_path)
 
 
 def export_opml(config: Config, site_urls: dict[str, str] | None = None, *, title: str | None = None) -> bytes:

@@ -13,13 +13,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from aggregator.articles import ArticleFetcher, FetchedArticle
-from aggregator.config import Config, FeedConfig, feed_settings
-from aggregator.extract import Extractor
-from aggregator.fetch import Fetcher
+from aggregator.config.model import Config, FeedConfig, feed_settings
+from aggregator.extract.article import Extractor
+from aggregator.extract.articles import ArticleFetcher, FetchedArticle
+from aggregator.fetch.client import Fetcher
 from aggregator.models import ParsedFeed
-from aggregator.parse import FeedParseError
-from aggregator.schedule import (
+from aggregator.parse.feeds import FeedParseError
+from aggregator.poll.schedule import (
     Bounds,
     adaptive_interval,
     at,
@@ -33,7 +33,7 @@ from aggregator.store import Archive, ExtractedArticle, PendingArticle, PollReco
 from aggregator.store.gaps import KnownEntry
 from aggregator.urls import redact_url
 
-log = logging.getLogger("aggregator.pipeline")
+log = logging.getLogger("aggregator.poll.pipeline")
 # A new post naming a previous post that is not archived is a gap only in feeds whose posts link to each other:
 # a category feed's neighbours are usually other categories' posts.
 LINKED_SHARE = 0.8

@@ -7,7 +7,7 @@ import time
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-from aggregator.fetch import Fetcher
+from aggregator.fetch.client import Fetcher
 
 ROBOTS_AGENT = "aggregator"
 ROBOTS_TTL_S = 24 * 3600

@@ -18,15 +18,15 @@ from urllib.parse import urlsplit
 
 from usp.tree import sitemap_from_str
 
-from aggregator.articles import FetchedArticle
-from aggregator.config import Settings
-from aggregator.feedpaging import feed_paging, wordpress_page
+from aggregator.config.model import Settings
+from aggregator.extract.articles import FetchedArticle
 from aggregator.models import ParsedEntry
-from aggregator.parse import FeedParseError
-from aggregator.pipeline import FeedReport, Poller
+from aggregator.parse.feeds import FeedParseError
+from aggregator.parse.paging import feed_paging, wordpress_page
+from aggregator.poll.pipeline import FeedReport, Poller
 from aggregator.store.gaps import Gap
 
-log = logging.getLogger("aggregator.gapfill")
+log = logging.getLogger("aggregator.poll.gapfill")
 
 MAX_FEED_PAGES = 10  # older pages of one feed read per gap
 MAX_SITEMAPS = 20  # sitemap documents read per gap (an index and its children)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aggregator.articles import ArticleFetcher, FetchedArticle
-from aggregator.config import Config
+from aggregator.config.model import Config
+from aggregator.extract.articles import ArticleFetcher, FetchedArticle
 from aggregator.store import Archive
 
 

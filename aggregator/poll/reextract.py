@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aggregator.config import Config
-from aggregator.extract import ExtractionError, Extractor
+from aggregator.config.model import Config
+from aggregator.extract.article import ExtractionError, Extractor
 from aggregator.store import Archive, ExtractedArticle
 
 _IN_FLIGHT = 16  # pages handed to the worker pool at once: enough to keep every core busy

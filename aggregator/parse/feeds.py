@@ -24,10 +24,10 @@ import lxml.html
 from feedparser.mixin import _FeedParserMixin
 from lxml import etree
 
-from aggregator import feedxml
-from aggregator.dates import iso_utc
 from aggregator.models import Enclosure, ParsedEntry, ParsedFeed, entry_hash
-from aggregator.sanitize import escape_text, html_to_text, sanitize_html
+from aggregator.parse import feedxml
+from aggregator.parse.dates import iso_utc
+from aggregator.parse.sanitize import escape_text, html_to_text, sanitize_html
 from aggregator.urls import normalize_url as _normalize_url
 
 # feedparser resolves RSS <guid> and Atom <id> against the feed's URL as if they were links, so an opaque

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from aggregator.config import Config, ConfigError, FeedConfig, parse_config
+from aggregator.config.model import Config, ConfigError, FeedConfig, parse_config
 
 Style = Literal["bare", "mapping"]
 # Why a feed was not added.

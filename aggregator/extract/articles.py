@@ -7,11 +7,11 @@ import asyncio
 import os
 from dataclasses import dataclass
 
-from aggregator.config import Settings
-from aggregator.extract import ExtractionError, Extractor, is_html
-from aggregator.fetch import PAGE_ACCEPT, Fetcher, FetchResult
+from aggregator.config.model import Settings
+from aggregator.extract.article import ExtractionError, Extractor, is_html
+from aggregator.fetch.client import PAGE_ACCEPT, Fetcher, FetchResult
+from aggregator.fetch.polite import HostPacer, RobotsCache
 from aggregator.models import Article, PackedPage
-from aggregator.polite import HostPacer, RobotsCache
 from aggregator.urls import normalize_url
 
 

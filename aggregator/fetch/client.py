@@ -16,9 +16,15 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 
 from aggregator import USER_AGENT
-from aggregator.config import Settings
-from aggregator.httpdates import seconds_until
-from aggregator.netguard import BlockedAddressError, GuardedResolver, NetworkPolicy, check_url, guarded_socket_factory
+from aggregator.config.model import Settings
+from aggregator.fetch.httpdates import seconds_until
+from aggregator.fetch.netguard import (
+    BlockedAddressError,
+    GuardedResolver,
+    NetworkPolicy,
+    check_url,
+    guarded_socket_factory,
+)
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "

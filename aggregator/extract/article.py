@@ -25,15 +25,15 @@ from trafilatura.meta import reset_caches
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from aggregator.adjacent import find_adjacent
-from aggregator.dates import iso_utc
-from aggregator.dedupe import text_simhash
+from aggregator.extract.adjacent import find_adjacent
+from aggregator.extract.dedupe import text_simhash
 from aggregator.models import Article, PackedPage, ParsedFeed, RawPage, pack_page
+from aggregator.parse.dates import iso_utc
 from aggregator.workers.batching import PoolBatcher
 from aggregator.workers.feedjobs import ParseBatcher
 from aggregator.workers.pool import kill_workers, new_pool, start_workers
 
-log = logging.getLogger("aggregator.extract")
+log = logging.getLogger("aggregator.extract.article")
 T = TypeVar("T")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _MAX_DECODED_BYTES = 15 * 1024 * 1024  # when the caller gives no limit (the default max_page_bytes)
