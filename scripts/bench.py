@@ -327,7 +327,7 @@ class Bench:
         from benchlib import completeness
 
         assert self.reader_python is not None
-        days = 7.5 if not self.args.quick else 2.0
+        days = 7.0 if not self.args.quick else 2.0
         log(f"completeness: a simulated {days:g} days of {len(completeness.CHAINS)} feeds, aggregator and reader")
         ours = completeness.run_aggregator(self.work, seed=3, interval="30m", days=days)
         theirs = completeness.run_reader(self.reader_python, self.work, seed=3, interval_s=1800, days=days)

@@ -28,11 +28,15 @@ CHAINS = ("harbour-times-news", "field-notes-stories", "technikblog-posts", "new
 READER_STEPS = Path(__file__).with_name("reader_steps.py")
 
 
-def _site_and_week(seed: int) -> tuple[NewsSite, datetime, object, list[str]]:
+# The run goes on this long after the last post, so that each tool has had its chance at every post.
+SETTLE = timedelta(hours=12)
+
+
+def _site_and_week(seed: int, days: float) -> tuple[NewsSite, datetime, object, list[str]]:
     site = NewsSite(seed=seed, feed_window=10)
     site.start()
     start = (site.world.now + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
-    timeline = publishing_week(site, CHAINS, start, seed=seed)
+    timeline = publishing_week(site, CHAINS, start, seed=seed, days=days)
     feeds = [site.feed_url(chain, next(i.format for i in site.feeds.values() if i.chain == chain and i.primary))
              for chain in CHAINS]
     return site, start, timeline, feeds
@@ -48,7 +52,7 @@ def _moved(timeline: object) -> dict[str, str]:
 
 
 def run_aggregator(work: Path, seed: int, interval: str, days: float) -> dict[str, object]:
-    site, start, timeline, feeds = _site_and_week(seed)
+    site, start, timeline, feeds = _site_and_week(seed, days)
     try:
         config_path = work / "completeness.yaml"
         config_path.write_text(
@@ -62,7 +66,7 @@ def run_aggregator(work: Path, seed: int, interval: str, days: float) -> dict[st
             Path(str(db) + suffix).unlink(missing_ok=True)
         clock = SimulatedClock(start)
         daemon = Daemon(load_config(config_path), db, clock=clock)
-        report = asyncio.run(simulate(daemon, timeline, clock, start + timedelta(days=days)))
+        report = asyncio.run(simulate(daemon, timeline, clock, start + timedelta(days=days) + SETTLE))
         daemon.archive.close()
         published = _published_paths(timeline)
         conn = sqlite3.connect(db)
@@ -99,7 +103,7 @@ def _pairs(conn: sqlite3.Connection, timeline: object) -> tuple[int, int]:
 
 
 def run_reader(python: Path, work: Path, seed: int, interval_s: float, days: float) -> dict[str, object]:
-    site, start, timeline, feeds = _site_and_week(seed)
+    site, start, timeline, feeds = _site_and_week(seed, days)
     try:
         urls = work / "completeness-feeds.txt"
         urls.write_text("\n".join(feeds) + "\n", encoding="utf-8")
@@ -108,7 +112,7 @@ def run_reader(python: Path, work: Path, seed: int, interval_s: float, days: flo
         proc = subprocess.Popen([str(python), str(READER_STEPS), str(db), str(urls)], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, text=True)
         assert proc.stdin is not None and proc.stdout is not None
-        now, end, polls = start, start + timedelta(days=days), 0
+        now, end, polls = start, start + timedelta(days=days) + SETTLE, 0
         while now <= end:
             timeline.apply_until(now)  # type: ignore[attr-defined]
             proc.stdin.write("update\n")

@@ -103,30 +103,36 @@ class Timeline:
 
 
 def publishing_week(site: NewsSite, chains: Sequence[str], start: datetime, seed: int = 1,
-                    days: int = 7) -> Timeline:
+                    days: float = 7) -> Timeline:
     """A week of several chains: steady posts in the daytime, a burst larger than the feed window (day 2),
     two quiet days (days 3 and 4), an edited, a deleted and a moved post (day 5), the feed window shrinking
-    from its size to 3 (day 6) and an hour of 503s from every feed (day 6, while posts keep coming)."""
+    from its size to 3 (day 6) and an hour of 503s from every feed (day 6, while posts keep coming). Fewer
+    `days` keep what falls within them."""
     rng = random.Random(seed)
     timeline = Timeline(site)
     day = timedelta(days=1)
+    end = start + days * day
     for chain in chains:
         when = start + timedelta(minutes=rng.randint(10, 60))
-        while when < start + days * day:
+        while when < end:
             offset = (when - start) // day
             if offset not in (2, 3) and 6 <= when.hour < 22:
                 timeline.publish(when, chain)
             when += timedelta(minutes=rng.randint(45, 150))
-        timeline.publish(start + day + timedelta(hours=14), chain, count=15)  # the burst
-        timeline.edit(start + 4 * day + timedelta(hours=9), chain, newest_index=4)
-        timeline.delete(start + 4 * day + timedelta(hours=9, minutes=30), chain, newest_index=12)
-        timeline.publish(start + 4 * day + timedelta(hours=10), chain)
-        timeline.move(start + 4 * day + timedelta(hours=10, minutes=20), chain)
-        for minutes in range(5, 60, 12):  # posts while the feed is down
-            timeline.publish(start + 5 * day + timedelta(hours=8, minutes=minutes), chain)
-    timeline.window(start + 5 * day, 3)
-    timeline.outage(start + 5 * day + timedelta(hours=8), [site.feed_url(chain, _primary(site, chain))
-                                                          for chain in chains], hours=1)
+        if start + 2 * day <= end:
+            timeline.publish(start + day + timedelta(hours=14), chain, count=15)  # the burst
+        if start + 5 * day <= end:
+            timeline.edit(start + 4 * day + timedelta(hours=9), chain, newest_index=4)
+            timeline.delete(start + 4 * day + timedelta(hours=9, minutes=30), chain, newest_index=12)
+            timeline.publish(start + 4 * day + timedelta(hours=10), chain)
+            timeline.move(start + 4 * day + timedelta(hours=10, minutes=20), chain)
+        if start + 6 * day <= end:
+            for minutes in range(5, 60, 12):  # posts while the feed is down
+                timeline.publish(start + 5 * day + timedelta(hours=8, minutes=minutes), chain)
+    if start + 6 * day <= end:
+        timeline.window(start + 5 * day, 3)
+        timeline.outage(start + 5 * day + timedelta(hours=8), [site.feed_url(chain, _primary(site, chain))
+                                                              for chain in chains], hours=1)
     return timeline
 
 
