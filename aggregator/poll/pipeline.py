@@ -75,6 +75,7 @@ class Poller:
         self.extractor = extractor
         self.articles = articles or ArticleFetcher(config.settings, fetcher, extractor)
         self.feed_ids = archive.sync_feeds(feed_settings(config))
+        self._config_urls = {feed_id: url for url, feed_id in self.feed_ids.items()}
         self._shared_feeds = 0
         self._shared_timer: asyncio.TimerHandle | None = None
 
@@ -101,20 +102,20 @@ class Poller:
         """Take a new configuration's feeds (settings apply at the next start)."""
         self.config = config
         self.feed_ids = self.archive.sync_feeds(feed_settings(config))
+        self._config_urls = {feed_id: url for url, feed_id in self.feed_ids.items()}
 
     def fetch_url(self, feed_id: int, stored_url: str) -> str:
         """The URL to fetch: the config's own (credentials and all) while the feed has not moved; the archive
         keeps it redacted."""
-        for url, known in self.feed_ids.items():
-            if known == feed_id and redact_url(url) == stored_url:
-                return url
-        return stored_url
+        url = self._config_urls.get(feed_id)
+        return url if url is not None and redact_url(url) == stored_url else stored_url
 
-    def bounds(self, feed: FeedConfig) -> Bounds:
+    def bounds(self, feed: FeedConfig, times: list[str] | None = None) -> Bounds:
         settings = self.config.settings
         bounds = Bounds(self.config.feed_interval(feed), settings.min_interval, settings.max_interval)
         if feed.interval is None and settings.adaptive:
-            times = self.archive.recent_publish_times(self.feed_ids[feed.url])
+            if times is None:
+                times = self.archive.recent_publish_times(self.feed_ids[feed.url])
             bounds = Bounds(adaptive_interval(times, bounds, self.clock.now()), settings.min_interval,
                             settings.max_interval)
         return bounds
@@ -167,7 +168,8 @@ class Poller:
         # Being asked to slow down is not a broken feed: it waits as told but keeps its error count.
         throttled = fetched.status == 429 or (fetched.status == 503 and fetched.retry_after_seconds is not None)
         report.duration_ms = int((time.monotonic() - started) * 1000)
-        bounds = self.bounds(feed)
+        times = self.archive.recent_publish_times(feed_id)
+        bounds = self.bounds(feed, times)
         if error is None:
             delay = success_delay(
                 bounds,
@@ -176,9 +178,9 @@ class Poller:
                 cache_lifetime(fetched.headers, self.clock.now()),
                 own_interval=feed.interval is not None,
                 window=len(parsed.entries) if parsed else state.window_size,
-                rate=publishing_rate(self.archive.recent_publish_times(feed_id), self.clock.now()),
+                rate=publishing_rate(times, self.clock.now()),
             )
-            if report.gaps or self.archive.open_gaps(feed_id):
+            if report.gaps or self.archive.has_open_gaps(feed_id):
                 delay = bounds.min_interval  # posts went by unseen: look again soon
         else:
             errors = state.error_count + (0 if throttled else 1)

@@ -151,6 +151,11 @@ class GapStore(EntryStore):
             for row in rows
         ]
 
+    def has_open_gaps(self, feed_id: int) -> bool:
+        return self.db.execute(
+            "SELECT 1 FROM gaps WHERE feed_id = ? AND state = 'open' LIMIT 1", [feed_id]
+        ).fetchone() is not None
+
     def close_gap(self, gap_id: int, state: str, filled_by: str | None, recovered: int, note: str | None) -> None:
         """state: 'filled' (both sides joined), 'open' (try again later) or 'unfilled' (given up)."""
         with self.db.atomic():
