@@ -25,7 +25,7 @@ _TRACKING_PARAM = re.compile(
 )
 _ALLOWED_SCHEMES = ("http", "https")
 
-# IDNA processing of the host is most of url_normalize's cost (~190 us a call), and a feed's links share a host.
+# IDNA processing of the host is most of url_normalize's cost, and a feed's links share a host.
 _normalize_host = lru_cache(maxsize=1024)(normalize_host)
 
 

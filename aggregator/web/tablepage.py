@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 TABLE = "entries"
 FTS_TABLE = "entries_fts"
 DATE_COLUMN = "published_at"
-# Matches above which walking the date index beats looking every match up (measured at 100k and 1M rows:
-# a lookup costs about 2 µs, a step along the index well under 0.1 µs).
+# Matches above which walking the date index beats looking every match up (a lookup costs far more than a
+# step along the index; the README's Performance section has the measurements).
 INDEX_PLAN_MIN_MATCHES = 1000
 COUNT_LIMIT = 10_000
 COUNT_ARG = "_count"
