@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -73,6 +74,7 @@ class Daemon:
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._config_digest = _file_digest(config.path)
         self.aggregator: Aggregator | None = None
+        self._datasette: Any = None
         self._backfill_task: asyncio.Task[None] | None = None
         self._semaphore = asyncio.Semaphore(config.settings.concurrency)
 
@@ -120,6 +122,12 @@ class Daemon:
                 server.should_exit = True
                 with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
                     await asyncio.wait_for(server_task, STOP_GRACE_S)
+            if self._datasette is not None:
+                # Its read connections closed first, the archive's close is the last one: SQLite then removes the
+                # -wal and -shm files.
+                for database in self._datasette.databases.values():
+                    with contextlib.suppress(Exception):
+                        database.close()
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
             self.archive.close()
@@ -129,6 +137,7 @@ class Daemon:
         from aggregator.web.app import make_datasette
 
         datasette = make_datasette(self.db_path)
+        self._datasette = datasette
         server = _Server(
             uvicorn.Config(
                 datasette.app(), host=options.host, port=options.port, log_level="warning", lifespan="on",

@@ -133,6 +133,8 @@ def test_new_entries_arrive_while_running_and_unchanged_feeds_get_304(
     code, took = daemon.stop()
     assert code == 0 and took < 10
     assert "stopped" in daemon.log()
+    # Checkpointed and closed: nothing left beside the archive (Datasette's connections included).
+    assert not Path(f"{daemon.db_path}-wal").exists() and not Path(f"{daemon.db_path}-shm").exists()
 
 
 def test_sigterm_during_a_slow_poll_and_restart_skips_feeds_not_due(
