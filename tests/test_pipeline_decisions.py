@@ -80,3 +80,48 @@ def test_a_feeds_own_interval_ignores_the_hint_and_the_global_one_takes_it_only_
             last, following = conn.execute("SELECT last_polled_at, next_poll_at FROM feeds").fetchone()
         delay = (parse_stamp(following) - parse_stamp(last)).total_seconds()
         assert expected <= delay <= expected * 1.1 + 1, (interval, delay)
+
+
+def test_a_new_post_naming_an_unknown_previous_post_is_a_gap(tmp_path: Path) -> None:
+    """The window overlaps the last poll, yet a new post's page names a previous post nobody has seen (published
+    late, or dropped from the feed): a gap, filled through that link."""
+    fetcher, extractor, clock, (config, posts) = setup(tmp_path)
+
+    async def run() -> list[int]:
+        async with open_archive(config, tmp_path / "archive.db", clock=clock, fetcher=fetcher,
+                                extractor=extractor) as agg:
+            fetcher.pages[FEED] = (200, rss(posts[2:7][::-1]), {"content-type": "application/rss+xml"})
+            first = await agg.poll()
+            clock.advance(3600)
+            # post 7 is missing from the feed; post 8 names it as its previous post
+            fetcher.pages[FEED] = (200, rss([posts[8], *posts[3:7][::-1]]), {"content-type": "application/rss+xml"})
+            second = await agg.poll()
+            return [first[0].gaps, second[0].gaps]
+
+    assert asyncio.run(run()) == [0, 1]
+    with sqlite3.connect(tmp_path / "archive.db") as conn:
+        assert conn.execute("SELECT reason, state, recovered FROM gaps").fetchall() == [
+            ("a new post names a previous post that is not archived", "filled", 1)]
+        assert conn.execute("SELECT url FROM entries WHERE found_via IS NOT NULL").fetchall() == [(posts[7].url,)]
+
+
+def test_a_category_feed_whose_neighbours_live_elsewhere_has_no_link_gaps(tmp_path: Path) -> None:
+    """Previous/next links of a category feed's posts point at other categories' posts: not gaps."""
+    fetcher, extractor, clock, (config, posts) = setup(tmp_path)
+    for post in posts:  # every post's previous post is outside this feed
+        extractor.articles[post.url].adjacent.previous_url = post.url.replace("post-", "other-")
+
+    async def run() -> list[int]:
+        async with open_archive(config, tmp_path / "archive.db", clock=clock, fetcher=fetcher,
+                                extractor=extractor) as agg:
+            fetcher.pages[FEED] = (200, rss(posts[2:7][::-1]), {"content-type": "application/rss+xml"})
+            first = await agg.poll()
+            clock.advance(3600)
+            fetcher.pages[FEED] = (200, rss(posts[4:9][::-1]), {"content-type": "application/rss+xml"})
+            second = await agg.poll()
+            return [first[0].gaps, second[0].gaps]
+
+    assert asyncio.run(run()) == [0, 0]
+    with sqlite3.connect(tmp_path / "archive.db") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM gaps").fetchone() == (0,)
+        assert not [r for r in fetcher.requests if "other-" in r]  # nothing fetched outside the feed

@@ -286,7 +286,7 @@ class Poller:
     def _link_gaps(self, feed_id: int, since: str, newest_before: KnownEntry) -> int:
         """New posts whose page names a previous post that is neither archived nor in the feed."""
         unresolved = self.archive.unresolved_previous(feed_id, since)
-        if not unresolved or self.archive.linked_share(feed_id) < LINKED_SHARE:
+        if not unresolved or self.archive.linked_share(feed_id, since) < LINKED_SHARE:
             return 0
         found = 0
         for entry in unresolved:

@@ -107,14 +107,17 @@ class GapStore(EntryStore):
         ).fetchall()
         return [KnownEntry(row[0], row[1], row[2]) for row in rows]
 
-    def linked_share(self, feed_id: int, sample: int = 20) -> float:
-        """Of the feed's newest extracted posts that name a previous post, the share whose previous post is an
-        entry of this feed: high on a site's main feed, low on a category feed whose neighbours lie elsewhere."""
+    def linked_share(self, feed_id: int, before: str, sample: int = 20) -> float:
+        """Of the feed's newest posts first seen before `before` that name a previous post, the share whose
+        previous post is an entry of this feed: high on a site's main feed, low on a category feed whose
+        neighbours lie elsewhere. The feed's oldest post is left out: its previous post is history."""
         rows = self.db.execute(
             "SELECT e.previous_id IS NOT NULL AND p.feed_id = e.feed_id FROM entries e "
-            "LEFT JOIN entries p ON p.id = e.previous_id WHERE e.feed_id = ? AND e.previous_url IS NOT NULL "
-            "ORDER BY COALESCE(e.published_at, e.first_seen_at) DESC LIMIT ?",
-            [feed_id, sample],
+            "LEFT JOIN entries p ON p.id = e.previous_id WHERE e.feed_id = :feed AND e.previous_url IS NOT NULL "
+            "AND e.first_seen_at < :before AND e.id != (SELECT id FROM entries WHERE feed_id = :feed "
+            "ORDER BY COALESCE(published_at, first_seen_at), id LIMIT 1) "
+            "ORDER BY COALESCE(e.published_at, e.first_seen_at) DESC LIMIT :sample",
+            {"feed": feed_id, "before": before, "sample": sample},
         ).fetchall()
         if len(rows) < 3:
             return 0.0
