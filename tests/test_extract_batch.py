@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from aggregator.extract.article import ExtractionError, Extractor, extract_article, extract_batch
+from aggregator.extract.article import ExtractionError, ExtractJob, Extractor, extract_article, extract_batch
 from aggregator.workers.batching import PoolBatcher
 
 
@@ -52,12 +52,12 @@ def test_each_page_of_a_batch_gets_its_own_article_and_error() -> None:
     assert pool_jobs <= 16 // 4 + 3
 
 
-def crash_on_marker(batch: list[tuple]) -> list[tuple[bool, object]]:
+def crash_on_marker(batch: list[ExtractJob]) -> list[tuple[bool, object]]:
     """In a worker: dies on the page named crash, hangs on the one named hang, extracts the rest."""
     for job in batch:
-        if job[1].endswith("/crash/"):
+        if job.url.endswith("/crash/"):
             os._exit(3)
-        if job[1].endswith("/hang/"):
+        if job.url.endswith("/hang/"):
             time.sleep(30)
     return extract_batch(batch)
 
@@ -73,7 +73,7 @@ def test_a_page_that_crashes_or_hangs_its_worker_fails_alone(marker: str) -> Non
                                   extractor._failure, 4)
             try:
                 results = await asyncio.gather(
-                    *(batcher.submit((body, url, "text/html", False, None, None)) for body, url in pages),
+                    *(batcher.submit(ExtractJob(body, url, "text/html", False, None, None)) for body, url in pages),
                     return_exceptions=True,
                 )
                 # The pool was replaced after the crash (or the kill after the timeout): extraction goes on.
@@ -93,7 +93,7 @@ def test_a_page_that_crashes_or_hangs_its_worker_fails_alone(marker: str) -> Non
 def test_an_exception_of_the_extraction_is_the_pages_own_error() -> None:
     # Not an ExtractionError (a bug or a library's failure on a hostile page): converted in the worker,
     # with the exception's type in the message, and the batch's other pages unaffected.
-    results = extract_batch([(page(1), "https://news.example/1/", None, False, "bogus", None),
-                             (page(2), "https://news.example/2/", None, False, None, None)])
+    results = extract_batch([ExtractJob(page(1), "https://news.example/1/", None, False, "bogus", None),
+                             ExtractJob(page(2), "https://news.example/2/", None, False, None, None)])
     assert results[0][0] is False and isinstance(results[0][1], ExtractionError)
     assert results[1][0] is True and "Satz 2" in results[1][1][0].full_text  # type: ignore[index]

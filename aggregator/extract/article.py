@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TypeVar
 
@@ -139,7 +140,16 @@ def extract_for_archive(
     return article, pack_page(RawPage(url, content_type, body), sent_gzip)
 
 
-ExtractJob = tuple[bytes, str, str | None, bool, str | None, int | None]  # extract_for_archive's arguments
+@dataclass(frozen=True, slots=True)
+class ExtractJob:
+    """One article page for a worker: extract_for_archive's arguments."""
+
+    body: bytes
+    url: str
+    content_type: str | None
+    keep_page: bool
+    encoding: str | None = None
+    max_bytes: int | None = None
 
 
 def extract_batch(jobs: list[ExtractJob]) -> list[tuple[bool, tuple[Article, PackedPage | None] | Exception]]:
@@ -147,7 +157,8 @@ def extract_batch(jobs: list[ExtractJob]) -> list[tuple[bool, tuple[Article, Pac
     results: list[tuple[bool, tuple[Article, PackedPage | None] | Exception]] = []
     for job in jobs:
         try:
-            results.append((True, extract_for_archive(*job)))
+            results.append((True, extract_for_archive(job.body, job.url, job.content_type, job.keep_page,
+                                                      job.encoding, job.max_bytes)))
         except ExtractionError as exc:
             results.append((False, exc))
         except Exception as exc:  # trafilatura/lxml failures on hostile pages: the page's own error, picklable
@@ -362,7 +373,7 @@ class Extractor:
             self._articles = True  # say it once
             log.info("article extraction was off when the workers started: each worker now loads trafilatura and "
                      "the language model itself (restart to share them between workers)")
-        return await self._extracter.submit((body, url, content_type, keep_page, encoding, max_bytes))
+        return await self._extracter.submit(ExtractJob(body, url, content_type, keep_page, encoding, max_bytes))
 
     def _failure(self, exc: Exception) -> ExtractionError:
         """The error of a page whose job failed as a whole (see batching: after a retry of the page alone)."""
