@@ -33,7 +33,7 @@ from aggregator.extract.articles import ArticleFetcher
 from aggregator.fetch.client import Fetcher
 from aggregator.poll.backfill import Backfiller, BackfillReport
 from aggregator.poll.gapfill import GapFiller, GapReport
-from aggregator.poll.pipeline import FeedReport, Poller, prune_pages
+from aggregator.poll.pipeline import NO_NETWORK, FeedReport, Poller, prune_pages
 from aggregator.store import Archive
 
 log = logging.getLogger("aggregator.api")
@@ -160,6 +160,21 @@ class Aggregator:
             reports = list(await asyncio.gather(*(one(feed) for feed in selected)))
         finally:
             poller.commit()
+        unresolved = [r for r in reports if r.unresolved]
+        if unresolved and poller.fetcher.offline:
+            for report in unresolved:
+                if not report.offline:  # counted before it was clear that no host resolves: not the feed's fault
+                    self.archive.forgive_error(report.feed_id, f"{NO_NETWORK}: {report.error}")
+                    report.offline, report.error = True, f"{NO_NETWORK}: {report.error}"
+            log.warning("%s: %d feeds could not be resolved; they are polled again as usual, not counted as "
+                        "failing", NO_NETWORK, len(unresolved))
+        elif unresolved:  # the network works: a host that does not resolve is its feed's own error
+            for report in unresolved:
+                if report.offline:
+                    error = str(report.error).removeprefix(f"{NO_NETWORK}: ")
+                    self.archive.count_error(report.feed_id, error)
+                    report.offline, report.error = False, error
+                    log.warning("poll %s error=%r", report.url, error)
         prune_pages(self.config, self.archive)
         return reports
 

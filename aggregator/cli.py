@@ -159,7 +159,12 @@ def poll(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...], qu
         )
         pages = [r.url for r in failed if str(r.error).startswith(HTML_PAGE_ERROR)]
         found = asyncio.run(_discover_all(pages, config)) if pages else {}
+        offline = [r for r in failed if r.offline]
+        if offline:
+            click.echo(f"  no network: {len(offline)} feeds could not be resolved (not counted as failing)", err=True)
         for report in failed:
+            if report.offline:
+                continue
             feeds_there = found.get(report.url)
             if not feeds_there:
                 click.echo(f"  FAILED {redact_url(report.url)}: {redact_text(report.error or '')}", err=True)

@@ -75,6 +75,7 @@ class Daemon:
         self._config_digest = _file_digest(config.path)
         self.aggregator: Aggregator | None = None
         self._datasette: Any = None
+        self._offline = False  # said once when no host resolves, and once when one answers again
         self._backfill_task: asyncio.Task[None] | None = None
         self._semaphore = asyncio.Semaphore(config.settings.concurrency)
 
@@ -197,7 +198,14 @@ class Daemon:
             if self._stop.is_set():
                 return
             # Crashes are recorded per feed; gaps the poll found are filled before the feed is polled again.
-            await self.aggregator.poll_feed(feed)
+            report = await self.aggregator.poll_feed(feed)
+            if report.offline and not self._offline:
+                self._offline = True
+                log.warning("no network: feed hosts cannot be resolved; polls go on as usual and are not counted "
+                            "as failing until it is back")
+            elif self._offline and report.http_status is not None:
+                self._offline = False
+                log.info("network back: %s answered", report.url)
 
     async def start_backfill_round(self) -> None:
         # A task of its own, so that stopping can cancel it like a poll in flight.

@@ -20,6 +20,7 @@ class FakeFetcher:
 
     pages: dict[str, tuple[int, bytes, dict[str, str]]] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
+    offline: bool = False
 
     async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
                     accept: str = "", max_bytes: int | None = None, decompress: bool = True) -> FetchResult:

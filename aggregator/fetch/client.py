@@ -14,6 +14,7 @@ from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 
 from aggregator import USER_AGENT
 from aggregator.config.model import Settings
@@ -45,6 +46,9 @@ _KEPT_HEADERS = (
     "content-length",
 )
 
+# Distinct hosts failing to resolve, with no answer from any server in between, that mean no network.
+OFFLINE_HOSTS = 3
+
 
 @dataclass(slots=True)
 class FetchResult:
@@ -58,6 +62,7 @@ class FetchResult:
     redirects: list[tuple[int, str]] = field(default_factory=list)  # (status, target) per hop
     # Content-Encoding still applied to `body` (fetch(decompress=False)): extract.decode_body() undoes it.
     encoding: str | None = None
+    unresolved: bool = False  # the host's name could not be resolved (no such host, or no network)
 
     @property
     def ok(self) -> bool:
@@ -96,10 +101,20 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 class Fetcher:
     """Async context manager owning the connection pool shared by every request of a run."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, resolver: AbstractResolver | None = None) -> None:
         self._settings = settings
         self._policy = NetworkPolicy.from_settings(settings.allow_private_networks, settings.allowed_networks)
+        self._resolver = resolver  # tests inject one; the default drops addresses the policy refuses
         self._session: aiohttp.ClientSession | None = None
+        # Hosts whose names failed to resolve since the last answer from any server (see `offline`).
+        self._unresolved_hosts: set[str] = set()
+        self.answered = False  # some server has answered in this session: the network works
+
+    @property
+    def offline(self) -> bool:
+        """No network, as far as can be told: the names of several hosts failed to resolve and no server has
+        answered since. One unknown host is that feed's problem; every host failing is the machine's."""
+        return len(self._unresolved_hosts) >= OFFLINE_HOSTS
 
     async def __aenter__(self) -> Fetcher:
         settings = self._settings
@@ -107,7 +122,7 @@ class Fetcher:
             limit=settings.concurrency,
             limit_per_host=settings.per_host_concurrency,
             ttl_dns_cache=300,
-            resolver=GuardedResolver(self._policy),
+            resolver=self._resolver or GuardedResolver(self._policy),
             socket_factory=guarded_socket_factory(self._policy),
         )
         timeout = aiohttp.ClientTimeout(
@@ -169,6 +184,12 @@ class Fetcher:
             result.error = f"response body exceeds the limit of {limit} bytes"
         except BlockedAddressError as exc:
             result.error = str(exc)
+        except aiohttp.ClientConnectorDNSError as exc:
+            if isinstance(exc.os_error, BlockedAddressError):  # resolved, to an address the policy refuses
+                result.error = str(exc.os_error)
+            else:
+                result.unresolved = True
+                result.error = f"cannot resolve {exc.host}: {exc.os_error.strerror or exc.os_error}"
         except aiohttp.ClientConnectorError as exc:
             cause = exc.os_error
             if isinstance(cause, BlockedAddressError):
@@ -184,6 +205,11 @@ class Fetcher:
         except (OSError, ValueError, UnicodeError) as exc:
             result.error = f"{type(exc).__name__}: {exc}"
         result.duration_ms = int((time.monotonic() - started) * 1000)
+        if result.unresolved:
+            self._unresolved_hosts.add(urlsplit(result.url).hostname or result.url)
+        elif result.status is not None:
+            self._unresolved_hosts.clear()
+            self.answered = True
         if result.error is not None:
             result.body = None
             result.encoding = None

@@ -37,6 +37,7 @@ log = logging.getLogger("aggregator.poll.pipeline")
 # A new post naming a previous post that is not archived is a gap only in feeds whose posts link to each other:
 # a category feed's neighbours are usually other categories' posts.
 LINKED_SHARE = 0.8
+NO_NETWORK = "no network"
 REFETCH_PER_POLL = 20  # pages fetched again per poll at most (refetch_after), oldest first
 # Feeds whose writes (entries, extracted articles, poll state) share one commit: at most this many, and for at
 # most this long (a crash loses at most that much work, which the next poll fetches again: a feed's entries never
@@ -60,6 +61,8 @@ class FeedReport:
     extraction_errors: list[str] = field(default_factory=list)
     refetched: int = 0
     gaps: int = 0  # gaps detected by this poll
+    unresolved: bool = False  # the feed's host name could not be resolved
+    offline: bool = False  # ... and no host resolves: no network, which is not the feed's fault
     duration_ms: int = 0
 
 
@@ -133,6 +136,12 @@ class Poller:
         parsed: ParsedFeed | None = None
         body_sha256: str | None = None
         error = fetched.error
+        report.unresolved = fetched.unresolved
+        # Before any server has answered, a host that does not resolve is presumed to be the network's fault;
+        # the caller settles it at the end of its round (Aggregator.poll).
+        report.offline = fetched.unresolved and (self.fetcher.offline or not self.fetcher.answered)
+        if report.offline:
+            error = f"{NO_NETWORK}: {error}"
         if error is None and fetched.not_modified:
             report.not_modified = True
         elif error is None:
@@ -166,7 +175,8 @@ class Poller:
 
         report.error = error
         # Being asked to slow down is not a broken feed: it waits as told but keeps its error count.
-        throttled = fetched.status == 429 or (fetched.status == 503 and fetched.retry_after_seconds is not None)
+        throttled = report.offline or fetched.status == 429 or (
+            fetched.status == 503 and fetched.retry_after_seconds is not None)
         report.duration_ms = int((time.monotonic() - started) * 1000)
         times = self.archive.recent_publish_times(feed_id)
         bounds = self.bounds(feed, times)
@@ -311,7 +321,9 @@ def _log_report(report: FeedReport) -> None:
         "not_modified": report.not_modified,
         "error": report.error,
     }
-    if report.error:
+    if report.offline:  # said once per round by the caller, not once per feed
+        log.info("poll %s: %s", report.url, report.error, extra={"fields": fields})
+    elif report.error:
         log.warning(
             "poll %s status=%s error=%r duration_ms=%d", report.url, report.http_status, report.error,
             report.duration_ms, extra={"fields": fields},

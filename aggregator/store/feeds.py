@@ -90,6 +90,22 @@ class FeedStore(Connection):
             self._update_feed(feed_id, {"generator": generator, "next_page_url": next_page_url,
                                         "prev_archive_url": prev_archive_url})
 
+    def forgive_error(self, feed_id: int, error: str) -> None:
+        """Take back the last poll's error from the feed's count of consecutive errors (it was not the feed's)."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE feeds SET error_count = MAX(COALESCE(error_count, 0) - 1, 0), last_error = ? WHERE id = ?",
+                [redact_text(error), feed_id],
+            )
+
+    def count_error(self, feed_id: int, error: str) -> None:
+        """Count the last poll's error against the feed after all (it was presumed to be the network's)."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE feeds SET error_count = COALESCE(error_count, 0) + 1, last_error = ? WHERE id = ?",
+                [redact_text(error), feed_id],
+            )
+
     def stopped_feeds(self) -> dict[str, str]:
         """config URL -> reason, for feeds the daemon no longer polls (410 Gone)."""
         rows = self.db.execute("SELECT config_url, stopped_reason FROM feeds WHERE stopped_at IS NOT NULL")
