@@ -510,7 +510,9 @@ def backfill(config_path: Path | None, db_path: Path, feed_urls: tuple[str, ...]
             async with Aggregator(config, archive, articles=True) as aggregator:
                 return await aggregator.backfill(feed_ids, max_pages, lambda _u, _ok: bar.update(1), via=via)
 
-        with click.progressbar(length=len(feed_ids) * max_pages, label="Backfilling", file=sys.stderr) as bar:
+        # No time estimate: the first pages (robots.txt, the worker pool starting) say nothing of the rest.
+        with click.progressbar(length=len(feed_ids) * max_pages, label="Backfilling", file=sys.stderr,
+                               show_eta=False, show_pos=True) as bar:
             reports = asyncio.run(run())
         names = archive.feed_titles()
     finally:
