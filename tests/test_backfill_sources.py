@@ -8,9 +8,12 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 from conftest import write_config
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from aggregator.api import open_archive
 from aggregator.demo.site import NewsSite
@@ -90,3 +93,35 @@ def test_feed_paging_links() -> None:
            b"<link rel='next' href='/p&a;'/></channel></rss>")
     assert feed_paging(xxe, "https://example.org/").older in (None, "https://example.org/p")
     assert wordpress_page("https://example.org/feed/?lang=de&paged=2", 3) == "https://example.org/feed/?lang=de&paged=3"
+
+
+_LINK_RELS = st.sampled_from(["next", "prev-archive", "self", "alternate", "NEXT", "", "next prev"])
+_HREFS = st.one_of(st.text(max_size=40), st.sampled_from(["?paged=2", "/p/2", "javascript:x", "//h/x", "http://[::1"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2000))
+def test_feed_paging_never_raises_on_bytes(body: bytes) -> None:
+    paging = feed_paging(body, "https://example.org/feed")
+    assert paging.older is None or isinstance(paging.older, str)
+
+
+_XML_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@example(links=[("next", "A://[")], generator="", atom=False)  # urljoin raised ValueError (fixed)
+@given(st.lists(st.tuples(_LINK_RELS, st.one_of(_XML_TEXT, _HREFS)), max_size=5), _XML_TEXT, st.booleans())
+def test_feed_paging_reads_any_structured_feed(links: list[tuple[str, str]], generator: str, atom: bool) -> None:
+    from xml.sax.saxutils import quoteattr
+
+    tags = "".join(f"<link rel={quoteattr(rel)} href={quoteattr(href)}/>" for rel, href in links)
+    gen = f"<generator>{escape(generator)}</generator>"
+    body = (f'<feed xmlns="http://www.w3.org/2005/Atom">{tags}{gen}</feed>' if atom else
+            f'<rss xmlns:atom="http://www.w3.org/2005/Atom"><channel>{tags.replace("<link", "<atom:link")}{gen}'
+            "</channel></rss>")
+    paging = feed_paging(body.encode(), "https://example.org/feed")
+    older = [href for rel, href in links if {"next", "prev-archive"} & set(rel.lower().split()) and href.strip()]
+    if not older:
+        assert paging.older is None
+    assert paging.wordpress == ("wordpress" in " ".join(generator.split()).lower())

@@ -37,10 +37,13 @@ def feed_paging(body: bytes, base_url: str) -> Paging:
     for child in container:
         tag = child.tag if isinstance(child.tag, str) else ""
         if tag in (f"{_ATOM}link", "link"):
-            rel = (child.get("rel") or "").strip().lower()
             href = (child.get("href") or "").strip()
-            if rel in _OLDER_RELS and href:
-                older.setdefault(rel, urljoin(base_url, href))
+            for rel in (child.get("rel") or "").lower().split():  # a space-separated list of relations
+                if rel in _OLDER_RELS and href and rel not in older:
+                    try:
+                        older[rel] = urljoin(base_url, href)
+                    except ValueError:  # e.g. an unclosed IPv6 bracket: no link to follow
+                        continue
         elif tag in (f"{_ATOM}generator", "generator"):
             generator = f"{child.text or ''} {child.get('uri') or ''}"
     link = older.get("next") or older.get("prev-archive")
