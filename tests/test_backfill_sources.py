@@ -4,6 +4,7 @@ links those rely on."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from aggregator.api import open_archive
 from aggregator.demo.site import NewsSite
 from aggregator.parse.paging import feed_paging, wordpress_page
+from aggregator.poll.gapfill import _sitemap_text, read_sitemap
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +127,32 @@ def test_feed_paging_reads_any_structured_feed(links: list[tuple[str, str]], gen
     if not older:
         assert paging.older is None
     assert paging.wordpress == ("wordpress" in " ".join(generator.split()).lower())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(
+    st.text(max_size=500),
+    st.lists(st.tuples(st.text(max_size=30), st.one_of(st.none(), st.text(max_size=25))), max_size=6).map(
+        lambda urls: '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + "".join(
+            f"<url><loc>{escape(u)}</loc>" + (f"<lastmod>{escape(m)}</lastmod>" if m is not None else "") + "</url>"
+            for u, m in urls) + "</urlset>"),
+))
+def test_any_sitemap_text_is_read_without_raising(text: str) -> None:
+    children, pages = read_sitemap(text)
+    assert all(isinstance(url, str) for url in children)
+    assert all(isinstance(url, str) for url, _published, _when in pages)
+
+
+def test_sitemaps_of_every_kind_are_read() -> None:
+    index = ('<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+             "<sitemap><loc>https://example.org/posts.xml</loc></sitemap></sitemapindex>")
+    assert read_sitemap(index) == (["https://example.org/posts.xml"], [])
+    news = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"><url><loc>https://example.org/a</loc>'
+            "<lastmod>2026-01-02</lastmod><news:news><news:publication><news:name>X</news:name>"
+            "<news:language>en</news:language></news:publication><news:publication_date>2026-01-01T10:00:00Z"
+            "</news:publication_date><news:title>A</news:title></news:news></url></urlset>")
+    (url, published, when), = read_sitemap(news)[1]
+    assert url == "https://example.org/a" and published is not None and when == published
+    assert _sitemap_text(gzip.compress(news.encode()), 10**6) == news
+    assert _sitemap_text(gzip.compress(b"x" * 5000), 100) is None  # inflated beyond the limit: refused

@@ -229,20 +229,17 @@ class GapFiller:
             text = _sitemap_text(fetched.body, self.settings.max_feed_bytes)
             if text is None:
                 continue
-            tree = sitemap_from_str(text)
-            queue += [sub.url for sub in getattr(tree, "sub_sitemaps", [])]
-            for page in tree.all_pages():
-                story = page.news_story
-                published = story.publish_date if story is not None and story.publish_date else None
-                when = published or page.last_modified
-                page_parts = urlsplit(page.url)
+            children, pages = read_sitemap(text)
+            queue += children
+            for page_url, published, when in pages:
+                page_parts = urlsplit(page_url)
                 if when is None or page_parts.netloc != parts.netloc or not page_parts.path.startswith(section):
                     continue
                 stamp = _stamp(when)
                 # lastmod is at or after publication: it bounds the posts from below only.
                 if stamp <= lower or (published is not None and stamp >= upper):
                     continue
-                candidates.setdefault(page.url, stamp)
+                candidates.setdefault(page_url, stamp)
         recovered = 0
         for url in sorted(candidates, key=candidates.__getitem__, reverse=True):
             if recovered >= max_new:
@@ -263,6 +260,23 @@ class GapFiller:
             self.archive.add_found_entry(feed_id, result.final_url, result.article, result.page, "sitemap")
             recovered += 1
         return recovered
+
+
+def read_sitemap(text: str) -> tuple[list[str], list[tuple[str, datetime | None, datetime | None]]]:
+    """A sitemap's child sitemaps, and its pages as (URL, news publication date, that or lastmod). Never raises:
+    a sitemap the parser cannot read gives nothing."""
+    try:
+        tree = sitemap_from_str(text)
+        children = [sub.url for sub in getattr(tree, "sub_sitemaps", [])]
+        pages = []
+        for page in tree.all_pages():
+            story = page.news_story
+            published = story.publish_date if story is not None and story.publish_date else None
+            pages.append((page.url, published, published or page.last_modified))
+    except Exception:  # a hostile or broken sitemap: the parser's failure is no reason to stop filling
+        log.debug("unreadable sitemap", exc_info=True)
+        return [], []
+    return children, pages
 
 
 def _sitemap_text(body: bytes, limit: int) -> str | None:
