@@ -223,7 +223,7 @@ class FaultServer:
         twenty_mb = b"<html><body>" + b"<p>" + b"x" * (20 * 1024 * 1024) + b"</p></body></html>"
 
         self._add("refused", fixed(b""), expect_error="cannot connect to 127.0.0.1:")
-        self._add("unresolvable", fixed(b""), expect_error="cannot connect to no-such-host.invalid")
+        self._add("unresolvable", fixed(b""), expect_error="cannot resolve no-such-host.invalid")
         self._add("reset_mid_body", reset_mid_body, expect_error="broken response body")
         self._add("slow_headers", slow_headers, expect_error="server sent nothing for 2 s")
         self._add("trickle", trickle, expect_error="timed out after 5 s")

@@ -66,3 +66,6 @@ def test_one_unknown_host_among_answering_ones_is_that_feeds_error(site: NewsSit
     assert unknown.unresolved and not unknown.offline and unknown.error.startswith("cannot resolve no-such-host")
     with sqlite3.connect(tmp_path / "archive.db") as conn:
         assert conn.execute("SELECT error_count FROM feeds WHERE url LIKE '%no-such-host%'").fetchone() == (1,)
+        errors = conn.execute("SELECT p.error FROM polls p JOIN feeds f ON f.id = p.feed_id "
+                              "WHERE f.url LIKE '%no-such-host%'").fetchall()
+        assert [e for (e,) in errors] == [unknown.error]  # the poll's own record says the same

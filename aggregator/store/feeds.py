@@ -97,6 +97,7 @@ class FeedStore(Connection):
                 "UPDATE feeds SET error_count = MAX(COALESCE(error_count, 0) - 1, 0), last_error = ? WHERE id = ?",
                 [redact_text(error), feed_id],
             )
+            self._relabel_last_poll(feed_id, error)
 
     def count_error(self, feed_id: int, error: str) -> None:
         """Count the last poll's error against the feed after all (it was presumed to be the network's)."""
@@ -105,6 +106,13 @@ class FeedStore(Connection):
                 "UPDATE feeds SET error_count = COALESCE(error_count, 0) + 1, last_error = ? WHERE id = ?",
                 [redact_text(error), feed_id],
             )
+            self._relabel_last_poll(feed_id, error)
+
+    def _relabel_last_poll(self, feed_id: int, error: str) -> None:
+        self.db.execute(
+            "UPDATE polls SET error = ? WHERE id = (SELECT MAX(id) FROM polls WHERE feed_id = ?)",
+            [redact_text(error), feed_id],
+        )
 
     def stopped_feeds(self) -> dict[str, str]:
         """config URL -> reason, for feeds the daemon no longer polls (410 Gone)."""
