@@ -73,6 +73,11 @@ def test_fulltext_extracts_every_page_and_has_a_cpu_limit(results: dict) -> None
     assert full["aggregator"]["extracted"] == pages
     assert full["cpu_limit"]["extracted"] == pages
     assert full["cpu_limit"]["articles_per_s"] > 0
+    # The limit is plain trafilatura; our own extraction call is measured beside it, and the ratio of the two
+    # is the overhead per page.
+    assert full["cpu_limit"]["halves_articles_per_s"] and full["extract_article"]["kind"] == "pipeline"
+    assert full["extract_article"]["extracted"] == pages
+    assert full["extraction_cost_ratio"] == full["cpu_limit"]["articles_per_s"] / full["extract_article"]["articles_per_s"]
     assert 0 < full["ratio"] < 10
 
 
