@@ -52,6 +52,7 @@ def links_agree_in_every_archive() -> Iterator[None]:
     """The archive's link invariant, over every archive the suite builds: for every entry e with previous_id p,
     p.next_id = e.id (and the same for next_id) unless link_conflicts records the pair."""
     from aggregator.store.connection import Connection
+    from aggregator.store.links import LINK_VIOLATIONS
 
     built: set[str] = set()
     original = Connection.__init__
@@ -74,7 +75,7 @@ def links_agree_in_every_archive() -> Iterator[None]:
         try:
             if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'link_conflicts'").fetchone():
                 continue
-            violations = conn.execute(_LINK_VIOLATIONS).fetchall()
+            violations = conn.execute(LINK_VIOLATIONS).fetchall()
         except sqlite3.Error:
             continue  # a test that corrupts or locks its archive on purpose
         finally:
@@ -83,13 +84,3 @@ def links_agree_in_every_archive() -> Iterator[None]:
             broken[path] = violations[:5]
     assert not broken, f"links that do not agree both ways: {broken}"
 
-
-_LINK_VIOLATIONS = """
-SELECT e.id, e.previous_id FROM entries e JOIN entries p ON p.id = e.previous_id
-WHERE p.next_id IS NOT e.id AND NOT EXISTS (SELECT 1 FROM link_conflicts c
-    WHERE (c.entry_id = p.id AND c.rejected_id = e.id) OR (c.entry_id = e.id AND c.rejected_id = p.id))
-UNION ALL
-SELECT e.id, e.next_id FROM entries e JOIN entries n ON n.id = e.next_id
-WHERE n.previous_id IS NOT e.id AND NOT EXISTS (SELECT 1 FROM link_conflicts c
-    WHERE (c.entry_id = n.id AND c.rejected_id = e.id) OR (c.entry_id = e.id AND c.rejected_id = n.id))
-"""

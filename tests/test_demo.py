@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from aggregator.cli import main
 from aggregator.demo import write_demo_config
 from aggregator.demo.site import NewsSite
+from aggregator.store.links import LINK_VIOLATIONS
 
 
 def free_port() -> int:
@@ -88,7 +89,7 @@ def test_demo_serves_a_growing_archive_and_stops_cleanly_on_ctrl_c(tmp_path: Pat
 
         # Links agree both ways while posts arrive: a post archived while it was the newest gets its next_id
         # from the newer post that names it (the demo once had 55 of 265 entries without it).
-        violations_url = f"{archive}.json?" + urllib.parse.urlencode({"sql": DISAGREEING_LINKS, "_shape": "array"})
+        violations_url = f"{archive}.json?" + urllib.parse.urlencode({"sql": LINK_VIOLATIONS, "_shape": "array"})
         assert get_json(violations_url) == []
         linked = get_json(f"{archive}.json?" + urllib.parse.urlencode(
             {"sql": "select count(*) as n from entries where next_id is not null", "_shape": "array"}))[0]["n"]
@@ -121,9 +122,3 @@ def test_demo_refuses_a_port_in_use(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr == f"Error: cannot listen on 127.0.0.1:{port} (Address already in use); choose another --port\n"
 
-
-DISAGREEING_LINKS = """
-select e.id, e.previous_id from entries e join entries p on p.id = e.previous_id
-where p.next_id is not e.id and not exists (select 1 from link_conflicts c
-    where (c.entry_id = p.id and c.rejected_id = e.id) or (c.entry_id = e.id and c.rejected_id = p.id))
-"""

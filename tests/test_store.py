@@ -153,3 +153,34 @@ def test_datasette_sees_the_fts_table(archive: Archive) -> None:
     conn = sqlite3.connect(archive.path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+def test_an_older_archive_gets_its_missing_links_without_refetching_its_history(tmp_path: Path) -> None:
+    """Migration 5 on an archive written before links were kept both ways: the newer post's claim sets the
+    older post's next_id (as storing it would now), and pages extracted then count as fetched again."""
+    import sqlite_utils
+
+    from aggregator.store.schema import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(path)
+    for step, _description, apply in MIGRATIONS[:4]:
+        apply(db)
+        db.execute(f"PRAGMA user_version = {step}")
+    db.execute("INSERT INTO feeds (id, url, config_url, active) VALUES (1, 'http://x/f', 'http://x/f', 1)")
+    for n, previous in ((1, None), (2, 1), (3, 2)):
+        db.execute(
+            "INSERT INTO entries (id, feed_id, guid, url, published_at, first_seen_at, extracted_at, full_text_source, "
+            "previous_id, previous_url) VALUES (?, 1, ?, ?, ?, '2024-01-05T00:00:00Z', '2024-01-05T00:00:00Z', 'page', "
+            "?, ?)", [n, f"g{n}", f"http://x/{n}", f"2024-01-0{n}T00:00:00Z", previous,
+                      f"http://x/{previous}" if previous else None])
+    db.conn.commit()
+    db.close()
+    archive = Archive(path)
+    try:
+        rows = archive.db.execute("SELECT id, next_id, next_url, refetched_at IS NOT NULL FROM entries ORDER BY id")
+        assert rows.fetchall() == [(1, 2, "http://x/2", 1), (2, 3, "http://x/3", 1), (3, None, None, 1)]
+        assert archive.link_violations() == []
+        assert archive.refetch_due(1, "2030-01-01T00:00:00Z", 10) == []
+    finally:
+        archive.close()

@@ -167,7 +167,7 @@ class GapFiller:
         lower = gap.newest_known
         while recovered < self.settings.gap_pages and cursor not in seen:
             seen.add(cursor)
-            previous_url, previous_id, _published = self.archive.entry_links(cursor)
+            previous_url, previous_id = self.archive.previous_of(cursor)
             if previous_id is not None:
                 if lower is not None and previous_id == lower.id:
                     return recovered, True
@@ -240,12 +240,15 @@ class GapFiller:
                 if stamp <= lower or (published is not None and stamp >= upper):
                     continue
                 candidates.setdefault(page_url, stamp)
-        recovered = 0
+        recovered = fetched_pages = 0
         for url in sorted(candidates, key=candidates.__getitem__, reverse=True):
-            if recovered >= max_new:
+            # lastmod bounds a candidate from below only: pages edited lately but older than the gap are fetched
+            # and dropped, at most as many again as may be kept.
+            if recovered >= max_new or fetched_pages >= 2 * max_new:
                 break
             if self.archive.entry_for_url(url, feed_id) is not None:
                 continue
+            fetched_pages += 1
             result = await self.articles.fetch(url)
             ok = isinstance(result, FetchedArticle)
             if on_page is not None:

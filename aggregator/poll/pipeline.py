@@ -240,17 +240,7 @@ class Poller:
     async def _extract_all(self, feed_id: int, pending: Sequence[PendingArticle], report: FeedReport) -> None:
         """Extract the given articles, then store them (and the failures) in one transaction, which also
         indexes whatever of the feed still waits for the search index."""
-        results = await asyncio.gather(*(self.articles.fetch(article.url) for article in pending))
-        done = [
-            ExtractedArticle(article.entry_id, result.article, result.final_url, result.page)
-            for article, result in zip(pending, results, strict=True)
-            if isinstance(result, FetchedArticle)
-        ]
-        failed = [
-            (article.entry_id, article.url, result)
-            for article, result in zip(pending, results, strict=True)
-            if isinstance(result, str)
-        ]
+        done, failed = await self._fetch_articles(pending)
         self._share_commit()
         unstored = self.archive.store_extractions(
             done, [(entry_id, error) for entry_id, _url, error in failed], feed_id=feed_id
@@ -259,6 +249,20 @@ class Poller:
         report.extracted += len(done) - len(unstored)
         report.extraction_errors += [f"{url}: {error}" for _entry_id, url, error in failed]
         report.extraction_errors += [f"{urls[entry_id]}: {error}" for entry_id, error in unstored]
+
+    async def _fetch_articles(
+        self, articles: Sequence[PendingArticle]
+    ) -> tuple[list[ExtractedArticle], list[tuple[int, str, str]]]:
+        """Fetch and extract the pages at once: (the extracted ones, (entry id, URL, error) of the others)."""
+        results = await asyncio.gather(*(self.articles.fetch(article.url) for article in articles))
+        done: list[ExtractedArticle] = []
+        failed: list[tuple[int, str, str]] = []
+        for article, result in zip(articles, results, strict=True):
+            if isinstance(result, FetchedArticle):
+                done.append(ExtractedArticle(article.entry_id, result.article, result.final_url, result.page))
+            else:
+                failed.append((article.entry_id, article.url, result))
+        return done, failed
 
     async def _refetch(self, feed_id: int, report: FeedReport) -> None:
         """Fetch pages once more after refetch_after: the newest post's page gains its Next link later, and
@@ -269,12 +273,7 @@ class Poller:
         due = self.archive.refetch_due(feed_id, at(-after, self.clock.now()), REFETCH_PER_POLL)
         if not due:
             return
-        results = await asyncio.gather(*(self.articles.fetch(article.url) for article in due))
-        done = [
-            ExtractedArticle(article.entry_id, result.article, result.final_url, result.page)
-            for article, result in zip(due, results, strict=True)
-            if isinstance(result, FetchedArticle)
-        ]
+        done, _failed = await self._fetch_articles(due)
         self._share_commit()
         unstored = {entry_id for entry_id, _error in self.archive.store_extractions(done)} if done else set()
         self.archive.mark_refetched([article.entry_id for article in due])

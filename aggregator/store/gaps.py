@@ -85,13 +85,10 @@ class GapStore(EntryStore):
         ).fetchone()
         return KnownEntry(row[0], row[1], row[2]) if row else None
 
-    def entry_links(self, entry_id: int) -> tuple[str | None, int | None, str | None]:
-        """(previous_url, previous_id, published_at) of an entry."""
-        row = self.db.execute(
-            "SELECT previous_url, previous_id, COALESCE(published_at, first_seen_at) FROM entries WHERE id = ?",
-            [entry_id],
-        ).fetchone()
-        return (row[0], row[1], row[2]) if row else (None, None, None)
+    def previous_of(self, entry_id: int) -> tuple[str | None, int | None]:
+        """(previous_url, previous_id) of an entry."""
+        row = self.db.execute("SELECT previous_url, previous_id FROM entries WHERE id = ?", [entry_id]).fetchone()
+        return (row[0], row[1]) if row else (None, None)
 
     def unresolved_previous(self, feed_id: int, since: str) -> list[KnownEntry]:
         """Entries of the feed first seen at or after `since` whose page names a previous post that is not

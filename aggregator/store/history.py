@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aggregator.models import Article, PackedPage, RawPage
 from aggregator.store.gaps import GapStore
 
 
@@ -21,12 +20,6 @@ class HistoryStore(GapStore):
             {"feed": feed_id, "max": max_attempts},
         ).fetchone()
         return (row[0], row[1]) if row else None
-
-    def add_backfilled_entry(
-        self, feed_id: int, url: str, article: Article, page: RawPage | PackedPage | None
-    ) -> int:
-        """Archive an older post reached through a previous-post link, marked as backfilled."""
-        return self.add_found_entry(feed_id, url, article, page, "backfill")
 
     def record_backfill_failure(self, feed_id: int, url: str, error: str) -> None:
         with self.db.atomic():

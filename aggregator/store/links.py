@@ -121,16 +121,7 @@ class LinkStore(Connection):
     def link_violations(self) -> list[tuple[int, str, int]]:
         """(entry, direction, neighbour) where the neighbour does not point back and no conflict explains it:
         the archive's invariant is that this list is empty."""
-        rows = self.db.execute(
-            """SELECT e.id, 'previous', e.previous_id FROM entries e JOIN entries p ON p.id = e.previous_id
-               WHERE p.next_id IS NOT e.id AND NOT EXISTS (SELECT 1 FROM link_conflicts c
-                   WHERE (c.entry_id = p.id AND c.rejected_id = e.id) OR (c.entry_id = e.id AND c.rejected_id = p.id))
-               UNION ALL
-               SELECT e.id, 'next', e.next_id FROM entries e JOIN entries n ON n.id = e.next_id
-               WHERE n.previous_id IS NOT e.id AND NOT EXISTS (SELECT 1 FROM link_conflicts c
-                   WHERE (c.entry_id = n.id AND c.rejected_id = e.id)
-                      OR (c.entry_id = e.id AND c.rejected_id = n.id))"""
-        ).fetchall()
+        rows = self.db.execute(LINK_VIOLATIONS).fetchall()
         return [(row[0], row[1], row[2]) for row in rows]
 
     def _orient_adjacent(self, entry_id: int) -> None:
@@ -166,3 +157,16 @@ def _inverted(own: str, previous_at: str | None, next_at: str | None) -> bool:
     inverted = (previous_at is not None and previous_at > own) or (next_at is not None and next_at < own)
     consistent = (previous_at is not None and previous_at < own) or (next_at is not None and next_at > own)
     return inverted and not consistent
+
+
+# The archive's link invariant, as a query whose rows break it (LinkStore.link_violations; the test suite runs it
+# read-only over every archive it builds).
+LINK_VIOLATIONS = """
+SELECT e.id, 'previous', e.previous_id FROM entries e JOIN entries p ON p.id = e.previous_id
+WHERE p.next_id IS NOT e.id AND NOT EXISTS (SELECT 1 FROM link_conflicts c
+    WHERE (c.entry_id = p.id AND c.rejected_id = e.id) OR (c.entry_id = e.id AND c.rejected_id = p.id))
+UNION ALL
+SELECT e.id, 'next', e.next_id FROM entries e JOIN entries n ON n.id = e.next_id
+WHERE n.previous_id IS NOT e.id AND NOT EXISTS (SELECT 1 FROM link_conflicts c
+    WHERE (c.entry_id = n.id AND c.rejected_id = e.id) OR (c.entry_id = e.id AND c.rejected_id = n.id))
+"""

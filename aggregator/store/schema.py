@@ -292,6 +292,22 @@ def _create_v5(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE entries ADD COLUMN found_via TEXT")
     db.execute("UPDATE entries SET found_via = 'backfill' WHERE backfilled = 1")
     db.execute("ALTER TABLE entries ADD COLUMN refetched_at TEXT")
+    # Pages extracted before refetching existed count as fetched again: an upgrade must not refetch a whole
+    # history. What those pages missed, the other side of their links, is set here instead, as a new post now
+    # sets it when it names an archived one (store/links.py; the nearest claimant in time wins).
+    db.execute("UPDATE entries SET refetched_at = extracted_at WHERE extracted_at IS NOT NULL")
+    for side, other in (("next", "previous"), ("previous", "next")):
+        order = "" if side == "next" else " DESC"
+        db.execute(
+            f"UPDATE entries SET {side}_id = c.id, "
+            f"{side}_url = COALESCE({side}_url, COALESCE(c.canonical_url, c.url)), "
+            f"{side}_title = COALESCE({side}_title, c.title) FROM (SELECT x.{other}_id AS target, x.id, x.url, "
+            f"x.canonical_url, x.title, ROW_NUMBER() OVER (PARTITION BY x.{other}_id ORDER BY x.published_at{order}, "
+            f"x.id) AS n FROM entries x WHERE x.{other}_id IS NOT NULL) AS c "
+            f"WHERE c.target = entries.id AND c.n = 1 AND entries.{side}_id IS NULL"
+        )
+    db.execute("CREATE INDEX idx_entries_refetch ON entries (feed_id, extracted_at) "
+               "WHERE refetched_at IS NULL AND extracted_at IS NOT NULL")
     for column, kind in (("window_size", "INTEGER"), ("generator", "TEXT"), ("next_page_url", "TEXT"),
                          ("prev_archive_url", "TEXT")):
         db.execute(f"ALTER TABLE feeds ADD COLUMN {column} {kind}")

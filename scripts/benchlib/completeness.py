@@ -22,7 +22,7 @@ from aggregator.config.model import load_config
 from aggregator.daemon import Daemon
 from aggregator.demo.simulate import simulate
 from aggregator.demo.site import NewsSite
-from aggregator.demo.site.timeline import publishing_week
+from aggregator.demo.site.timeline import Timeline, publishing_week
 
 CHAINS = ("harbour-times-news", "field-notes-stories", "technikblog-posts", "newsportal-nachrichten")
 READER_STEPS = Path(__file__).with_name("reader_steps.py")
@@ -32,7 +32,7 @@ READER_STEPS = Path(__file__).with_name("reader_steps.py")
 SETTLE = timedelta(hours=12)
 
 
-def _site_and_week(seed: int, days: float) -> tuple[NewsSite, datetime, object, list[str]]:
+def _site_and_week(seed: int, days: float) -> tuple[NewsSite, datetime, Timeline, list[str]]:
     site = NewsSite(seed=seed, feed_window=10)
     site.start()
     start = (site.world.now + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
@@ -42,13 +42,13 @@ def _site_and_week(seed: int, days: float) -> tuple[NewsSite, datetime, object, 
     return site, start, timeline, feeds
 
 
-def _published_paths(timeline: object) -> set[str]:
-    return {urlsplit(post.url).path for posts in timeline.published.values() for post in posts}  # type: ignore[attr-defined]
+def _published_paths(timeline: Timeline) -> set[str]:
+    return {urlsplit(post.url).path for posts in timeline.published.values() for post in posts}
 
 
-def _moved(timeline: object) -> dict[str, str]:
+def _moved(timeline: Timeline) -> dict[str, str]:
     """former path -> current path of the posts the week moved."""
-    return {urlsplit(old).path: urlsplit(post.url).path for old, post in timeline.moved.items()}  # type: ignore[attr-defined]
+    return {urlsplit(old).path: urlsplit(post.url).path for old, post in timeline.moved.items()}
 
 
 def run_aggregator(work: Path, seed: int, interval: str, days: float) -> dict[str, object]:
@@ -84,7 +84,7 @@ def run_aggregator(work: Path, seed: int, interval: str, days: float) -> dict[st
         site.stop()
 
 
-def _pairs(conn: sqlite3.Connection, timeline: object) -> tuple[int, int]:
+def _pairs(conn: sqlite3.Connection, timeline: Timeline) -> tuple[int, int]:
     ids = {}
     for url, entry_id in conn.execute("SELECT url, id FROM entries"):
         ids[urlsplit(url).path if url else ""] = entry_id
@@ -92,7 +92,7 @@ def _pairs(conn: sqlite3.Connection, timeline: object) -> tuple[int, int]:
         ids.setdefault(urlsplit(url).path, entry_id)
     links = {row[0]: (row[1], row[2]) for row in conn.execute("SELECT id, previous_id, next_id FROM entries")}
     pairs = linked = 0
-    for posts in timeline.published.values():  # type: ignore[attr-defined]
+    for posts in timeline.published.values():
         for older, newer in itertools.pairwise(posts):
             pairs += 1
             a, b = ids.get(urlsplit(older.url).path), ids.get(urlsplit(newer.url).path)
@@ -114,7 +114,7 @@ def run_reader(python: Path, work: Path, seed: int, interval_s: float, days: flo
         assert proc.stdin is not None and proc.stdout is not None
         now, end, polls = start, start + timedelta(days=days) + SETTLE, 0
         while now <= end:
-            timeline.apply_until(now)  # type: ignore[attr-defined]
+            timeline.apply_until(now)
             proc.stdin.write("update\n")
             proc.stdin.flush()
             json.loads(proc.stdout.readline())
