@@ -272,17 +272,19 @@ class Bench:
                  "halves_articles_per_s": [first["articles_per_s"], second["articles_per_s"]]}
         log(f"  {second['articles_per_s']:.1f} articles/s (both halves: {limit['articles_per_s']:.1f}); the pipeline's "
             "own extraction call (extract_article) over the same pages")
-        # Our extraction's own cost against trafilatura's: extract_article over every page, between two halves of
-        # plain trafilatura again, so that a change of the machine's speed weighs on both alike.
-        own = cpu_limit.measure(jobs, kind="pipeline")
-        log(f"  {own['articles_per_s']:.1f} articles/s")
+        # Our extraction's own cost against trafilatura's on the same pages, the two interleaved slice by slice.
+        pair = cpu_limit.measure_interleaved(jobs)
+        own = pair["pipeline"]
+        assert isinstance(own, dict)
+        log(f"  {own['articles_per_s']:.1f} articles/s, {pair['cost_ratio']:.2f}x trafilatura's cost per page")
         self.results["fulltext"] = {
             "aggregator": run,
             "cpu_limit": limit,
             "ratio": run["articles_per_s"] / limit["articles_per_s"],
             "extract_article": own,
+            "trafilatura_beside_it": pair["trafilatura"],
             # cost per page of extract_article over trafilatura's bare_extraction (1.0: no overhead)
-            "extraction_cost_ratio": limit["articles_per_s"] / own["articles_per_s"],
+            "extraction_cost_ratio": pair["cost_ratio"],
             "pages": len(jobs),
         }
 
@@ -491,7 +493,7 @@ def rows(results: dict[str, object], args: argparse.Namespace) -> list[dict[str,
             full["ratio"] >= TARGETS["fulltext_ratio"])
         if "extraction_cost_ratio" in full:
             add("   extract_article's cost per page / trafilatura's", full["extract_article"]["articles_per_s"],
-                full["cpu_limit"]["articles_per_s"], full["extraction_cost_ratio"],
+                full.get("trafilatura_beside_it", full["cpu_limit"])["articles_per_s"], full["extraction_cost_ratio"],
                 f"<= {TARGETS['extraction_cost_ratio']:g}x",
                 full["extraction_cost_ratio"] <= TARGETS["extraction_cost_ratio"])
     found = results.get("search")

@@ -904,7 +904,13 @@ def _reference_xpaths():
 
 
 def test_candidate_filters_match_the_reference_xpaths():
-    from aggregator.extract.adjacent import _directional, _label_texts, _labelled_links
+    from aggregator.extract.adjacent import _directional, _label_texts, _labelled_links, scan_page
+
+    rel_anchors = etree.XPath("//a[@href][contains(@rel, 'prev') or contains(@rel, 'next') or contains(@rel, 'Prev')"
+                              " or contains(@rel, 'Next')]")
+    head_links = etree.XPath("//link[@href][contains(@rel, 'prev') or contains(@rel, 'next')]")
+    canonical = etree.XPath("//link[@href][contains(@rel, 'canonical')]/@href", smart_strings=False)
+    base = etree.XPath("//base[@href]/@href", smart_strings=False)
 
     pages = [page(body) for body in FAMILIES.values()] + [SEED_SNIPPET, page(LISTING_PAGINATION), page(COMMENT_PAGINATION)]
     pages += [p.read_text(encoding="utf-8") for p in sorted((Path(__file__).parent / "data" / "adjacent").glob("*.html"))]
@@ -915,7 +921,12 @@ def test_candidate_filters_match_the_reference_xpaths():
     for html in pages:
         root = lxml.html.document_fromstring(html)
         assert _directional(root) == directional(root)
-        assert [(t, t.getparent()) for t in _label_texts(root)] == [(t, t.getparent()) for t in label_text(root)]
+        assert _label_texts(root) == [(str(t), t.getparent(), t.is_tail) for t in label_text(root)]
         assert _labelled_links(root) == label_attr(root)
+        scan = scan_page(root)
+        assert scan.rel_anchors == rel_anchors(root)
+        assert scan.head_links == head_links(root)
+        assert scan.canonical == next(iter(canonical(root)), None)
+        assert scan.base == next(iter(base(root)), None)
         selected += len(_directional(root)) + len(_label_texts(root))
     assert selected > 100  # the pages do exercise the filters

@@ -209,7 +209,8 @@ def test_four_digit_year_always() -> None:
 def test_page_meta_dates(content: str, expected: str | None) -> None:
     import lxml.html
 
+    from aggregator.extract.adjacent import scan_page
     from aggregator.extract.article import _published_from_meta
 
     page = f'<html><head><meta property="article:published_time" content="{content}"></head><body></body></html>'
-    assert _published_from_meta(lxml.html.fromstring(page)) == expected
+    assert _published_from_meta(scan_page(lxml.html.fromstring(page))) == expected

@@ -58,12 +58,14 @@ What is trusted for the direction, and why:
   is swapped; without dates the labels stand. Dates are compared naively (no time zones) at the
   precision both sides have; equal dates decide nothing.
 
-Speed: the page is searched by a handful of XPath expressions compiled at import time; Python only
-looks at the few elements those return (no regular expression runs over the whole document).
+Speed: one walk over the page (`scan_page`) collects the few elements and short texts that can start a candidate
+(a direction in a class or id, a label word, rel, title, the head's base, canonical and generator); everything
+after looks only at those and their surroundings.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,7 +78,7 @@ from lxml.html import HtmlElement
 from aggregator.models import AdjacentLinks
 from aggregator.urls import normalize_url, same_site
 
-__all__ = ["find_adjacent"]
+__all__ = ["PageScan", "find_adjacent", "scan_page"]
 
 PREV = "previous"
 NEXT = "next"
@@ -84,55 +86,112 @@ NEXT = "next"
 # --------------------------------------------------------------------------------------------------
 # XPath (compiled once)
 
-# Elements whose class or id mentions a direction; Python then reads their tokens. XPath selects the elements
-# with a class or id and one regular expression tests them: much cheaper than a contains() per word in XPath.
-_XP_CLASSED = etree.XPath("//*[@class or @id]")
 _DIRECTION_WORD_RE = re.compile("prev|Prev|next|Next|older|Older|newer|Newer")
-
-
-def _directional(root) -> list:
-    return [
-        el for el in _XP_CLASSED(root) if _DIRECTION_WORD_RE.search(f"{el.get('class') or ''} {el.get('id') or ''}")
-    ]
-
-
-_XP_REL_ANCHORS = etree.XPath(
-    "//a[@href][contains(@rel, 'prev') or contains(@rel, 'next') or contains(@rel, 'Prev')"
-    " or contains(@rel, 'Next')]"
-)
-_XP_REL_LINKS = etree.XPath("//link[@href][contains(@rel, 'prev') or contains(@rel, 'next')]")
 # Fragments of the label words as they are written (lower case after the first letter; English also
-# in capitals): cheap `contains()` tests instead of lower-casing every text node with translate().
+# in capitals): one regular expression over the page's short texts selects the few that may be labels.
 _LABEL_FRAGMENTS = (
     "rev", "REV", "ext", "EXT", "lder", "LDER", "ewer", "EWER", "orherig", "ächst", "ltere", "euere",
     "écédent", "uivant", "nterior", "iguiente", "recedente", "uccessiv", "rossim", "orig", "olgend",
     "róxim", "roxim", "eguinte", "urück", "eiter",
 )
-
-
 _LABEL_FRAGMENT_RE = re.compile("|".join(_LABEL_FRAGMENTS))
-# Candidate label texts and labelled links; the fragments are tested in Python (one regular expression
-# instead of a contains() per fragment on every text node, the costliest part of the detection).
-_XP_SHORT_TEXT = etree.XPath("//text()[string-length(.) > 2 and string-length(.) < 120]")
-_XP_TITLED_LINKS = etree.XPath("//a[@href][@title or @aria-label]")
+_REL_DIRECTION_RE = re.compile("prev|next|Prev|Next")
+_PUBLISHED_META_NAMES = frozenset({"article:published_time", "date", "dc.date", "DC.date.issued"})
+_HEAD_REL_DIRECTION_RE = re.compile("prev|next")
 
 
-def _label_texts(root) -> list:
-    return [text for text in _XP_SHORT_TEXT(root) if _LABEL_FRAGMENT_RE.search(text)]
+@dataclass(slots=True)
+class PageScan:
+    """Every element and text the detection starts from, found in one walk over the page (each XPath `//`
+    pass costs about as much as this whole walk, and there were nine)."""
+
+    classed: list[HtmlElement]  # class or id mentions a direction, in document order
+    labels: list[tuple[str, HtmlElement, bool]]  # short text with a label fragment: (text, its element, is tail)
+    rel_anchors: list[HtmlElement]  # <a href rel=...prev/next...>
+    labelled_links: list[HtmlElement]  # <a href> whose title or aria-label has a label fragment
+    head_links: list[HtmlElement]  # <link href rel=...prev/next...>
+    base: str | None
+    canonical: str | None
+    generators: list[str]
+    published: list[str]  # the content of the meta elements that give the page's publication time, in order
+
+
+def scan_page(root: HtmlElement) -> PageScan:
+    """The page's candidates (and its published-time meta values, which the article's extraction reads too)."""
+    scan = PageScan([], [], [], [], [], None, None, [], [])
+    labels, classed = scan.labels, scan.classed
+    is_label, is_directional = _LABEL_FRAGMENT_RE.search, _DIRECTION_WORD_RE.search
+    tails = False
+    for el in root.iter():
+        tag = el.tag
+        text = el.tail
+        if text and 2 < len(text) < 120 and is_label(text):
+            labels.append((text, el, True))
+            tails = True
+        if not isinstance(tag, str):  # a comment or processing instruction: only its tail is page text
+            continue
+        text = el.text
+        if text and 2 < len(text) < 120 and is_label(text):
+            labels.append((text, el, False))
+        names = el.get("class")
+        ident = el.get("id")
+        if (names and is_directional(names)) or (ident and is_directional(ident)):
+            classed.append(el)
+        if tag == "a":
+            if el.get("href") is None:
+                continue
+            if _REL_DIRECTION_RE.search(el.get("rel") or ""):
+                scan.rel_anchors.append(el)
+            title, aria = el.get("title"), el.get("aria-label")
+            if (title and is_label(title)) or (aria and is_label(aria)):
+                scan.labelled_links.append(el)
+        elif tag == "link":
+            href, rel = el.get("href"), el.get("rel") or ""
+            if href is None:
+                continue
+            if _HEAD_REL_DIRECTION_RE.search(rel):
+                scan.head_links.append(el)
+            if scan.canonical is None and "canonical" in rel:
+                scan.canonical = href
+        elif tag == "meta":
+            content, name = el.get("content"), el.get("name")
+            if content is None:
+                continue
+            if name in ("generator", "Generator"):
+                scan.generators.append(content)
+            elif (name in _PUBLISHED_META_NAMES or el.get("property") == "article:published_time"
+                  or el.get("itemprop") == "datePublished"):
+                scan.published.append(content)
+        elif tag == "base" and scan.base is None:
+            scan.base = el.get("href")
+    if tails:  # a tail follows its element's descendants in the page, not the element itself
+        labels.sort(key=lambda label: _document_position(label[1], label[2]))
+    return scan
+
+
+def _document_position(el: HtmlElement, tail: bool) -> tuple[float, ...]:
+    """Sort key of an element's text (or its tail) in document order."""
+    path: list[float] = [math.inf if tail else -1]
+    parent = el.getparent()
+    while parent is not None:
+        path.append(parent.index(el))
+        el, parent = parent, parent.getparent()
+    path.reverse()
+    return tuple(path)
+
+
+def _directional(root) -> list:
+    return scan_page(root).classed
+
+
+def _label_texts(root) -> list[tuple[str, HtmlElement, bool]]:
+    return scan_page(root).labels
 
 
 def _labelled_links(root) -> list:
-    return [
-        a for a in _XP_TITLED_LINKS(root)
-        if _LABEL_FRAGMENT_RE.search(a.get("title") or "") or _LABEL_FRAGMENT_RE.search(a.get("aria-label") or "")
-    ]
+    return scan_page(root).labelled_links
 
 
-# Plain strings (smart_strings=False): lxml's default string results keep their element, and with it the whole
-# parsed page, alive for as long as the string lives, e.g. in a cache key.
-_XP_BASE = etree.XPath("//base[@href]/@href", smart_strings=False)
-_XP_GENERATOR = etree.XPath("//meta[@name='generator' or @name='Generator']/@content", smart_strings=False)
-_XP_CANONICAL = etree.XPath("//link[@href][contains(@rel, 'canonical')]/@href", smart_strings=False)
 _XP_LINKS_BELOW = etree.XPath(".//a[@href]")
 _XP_TITLE_ELEMENTS = etree.XPath(
     ".//*[contains(@class, 'title') or contains(@class, 'Title') or self::h1 or self::h2 or self::h3"
@@ -639,17 +698,17 @@ def _resolve_link(el):
 
 
 class _Context:
-    def __init__(self, root, page_url: str, published_at: str | None):
+    def __init__(self, root, page_url: str, published_at: str | None, scan: PageScan | None = None):
         self.root = root
+        self.scan = scan = scan if scan is not None else scan_page(root)
         self.page_url = normalize_url(page_url) or page_url
-        base_hrefs = _XP_BASE(root)
-        self.base = urljoin(page_url, base_hrefs[0].strip()) if base_hrefs else page_url
+        self.base = urljoin(page_url, scan.base.strip()) if scan.base is not None else page_url
         self.self_urls = {self.page_url}
-        for href in _XP_CANONICAL(root)[:1]:
-            canonical = normalize_url(href, base=self.base)
+        if scan.canonical is not None:
+            canonical = normalize_url(scan.canonical, base=self.base)
             if canonical and same_site(canonical, self.page_url):
                 self.self_urls.add(canonical)
-        self.is_hugo = any(g.strip().lower().startswith("hugo") for g in _XP_GENERATOR(root))
+        self.is_hugo = any(g.strip().lower().startswith("hugo") for g in scan.generators)
         self.page_date = _iso_date(published_at) if published_at else None
         if not self.page_date:
             self.page_date = _url_date(self.page_url)
@@ -714,7 +773,7 @@ def _collect(ctx: _Context) -> list[_Candidate]:
         cands.append(_Candidate(direction, tier, order, link, container, may_invert, source))
 
     # 1 + 3: theme classes and other direction tokens
-    for el in _directional(ctx.root):
+    for el in ctx.scan.classed:
         if el.tag in _IGNORED_TAGS:
             continue
         tokens = _tokens(el)
@@ -763,27 +822,24 @@ def _collect(ctx: _Context) -> list[_Candidate]:
         add(real.pop(), tier, link, container, ctx.is_hugo and not explicit, "class")
 
     # 1b: Ghost Casper 2.x-4.x, next_post then prev_post as plain post cards beside the tag's list
-    for feed in _XP_CASPER_FEED(ctx.root):
+    for feed in _casper_feeds(ctx.scan.classed):
         for direction, card in _casper_neighbours(ctx, feed):
             link = next(iter(_XP_CASPER_CARD_LINK(card)), None)
             if link is not None:
                 add(direction, _TIER_THEME, link, card, False, "casper")
 
     # 2: rel in the body
-    for a in _XP_REL_ANCHORS(ctx.root):
+    for a in ctx.scan.rel_anchors:
         direction = _link_direction_from_rel(a)
         if direction:
             add(direction, _TIER_REL, a, _container_for(ctx, a), False, "rel")
 
     # 4: label text, on the link or next to it
-    for text in _label_texts(ctx.root):
-        direction = _label_direction(str(text)) or _label_prefix_direction(str(text))
+    for text, el, is_tail in ctx.scan.labels:
+        direction = _label_direction(text) or _label_prefix_direction(text)
         if direction is None:
             continue
-        el = text.getparent()
-        if el is None:
-            continue
-        if text.is_tail:
+        if is_tail:
             el = el.getparent()
             if el is None:
                 continue
@@ -792,9 +848,9 @@ def _collect(ctx: _Context) -> list[_Candidate]:
         link = _resolve_link_for_label(ctx, el)
         if link is None:
             continue
-        explicit = _EXPLICIT_TIME_RE.search(_label_key(str(text))) is not None
+        explicit = _EXPLICIT_TIME_RE.search(_label_key(text)) is not None
         add(direction, _TIER_LABEL, link, _container_for(ctx, link, el), ctx.is_hugo and not explicit, "label")
-    for a in _labelled_links(ctx.root):
+    for a in ctx.scan.labelled_links:
         for attr in ("aria-label", "title"):
             direction = _label_direction(a.get(attr))
             if direction:
@@ -803,14 +859,24 @@ def _collect(ctx: _Context) -> list[_Candidate]:
                 break
 
     # 5: head links
-    for link in _XP_REL_LINKS(ctx.root):
+    for link in ctx.scan.head_links:
         direction = _link_direction_from_rel(link)
         if direction:
             add(direction, _TIER_HEAD, link, None, False, "head")
     return cands
 
 
-_XP_CASPER_FEED = etree.XPath("//aside[contains(@class, 'read-next')]//*[contains(@class, 'read-next-feed')]")
+
+
+def _casper_feeds(classed: list[HtmlElement]) -> list[HtmlElement]:
+    """aside.read-next .read-next-feed (among the directional elements: the class names "next")."""
+    return [
+        el for el in classed
+        if "read-next-feed" in (el.get("class") or "")
+        and any(up.tag == "aside" and "read-next" in (up.get("class") or "") for up in el.iterancestors())
+    ]
+
+
 _XP_CASPER_CARDS = etree.XPath("./article[contains(concat(' ', @class, ' '), ' post-card ')]")
 _XP_CASPER_CARD_LINK = etree.XPath(".//a[contains(@class, 'post-card-content-link')][@href]")
 
@@ -980,13 +1046,14 @@ def _root_of(doc):
     return doc
 
 
-def find_adjacent(doc, page_url: str, published_at: str | None = None) -> AdjacentLinks:
+def find_adjacent(doc, page_url: str, published_at: str | None = None, scan: PageScan | None = None) -> AdjacentLinks:
     """Previous (older) and next (newer) post linked from an article page.
 
     `doc` is the page as HTML text / bytes, or an already parsed ``lxml.html`` tree or element
     (read only: it is not modified). `page_url` is the page's final URL (base of relative links and
     reference for "same site"); `published_at` its ISO publication date, used only to orient links
     from markup known to invert its direction (see the module docstring). Missing links are None.
+    `scan`: scan_page() of the same tree, when the caller made it already.
     """
     result = AdjacentLinks()
     if not page_url:
@@ -994,7 +1061,7 @@ def find_adjacent(doc, page_url: str, published_at: str | None = None) -> Adjace
     root = _root_of(doc)
     if root is None:
         return result
-    ctx = _Context(root, page_url, published_at)
+    ctx = _Context(root, page_url, published_at, scan)
 
     chosen: dict[str, _Candidate] = {}
     for cand in sorted(_collect(ctx), key=lambda c: (c.tier, c.order)):

@@ -2,9 +2,9 @@
 
 Everything trafilatura and py3langid build on first use is built here, so that every worker shares the one
 copy (copy-on-write) and starts extracting at full speed: py3langid's language model, jusText's
-stoplist of every language (150,000 words), tld's suffix list, and the lazily compiled patterns and caches
-of the first extraction. Done in each worker instead, that cost CPU and memory in every worker, at every
-renewal (the README's Performance section has the figures).
+stoplist of every language (150,000 words), tld's suffix list, the table of Unicode punctuation, and the
+lazily compiled patterns and caches of the first extraction. Done in each worker instead, that cost CPU and
+memory in every worker, at every renewal (the README's Performance section has the figures).
 Not imported by the main process, which never extracts.
 """
 
@@ -16,6 +16,7 @@ import logging
 import py3langid
 from courlan import extract_domain
 from justext.core import define_stoplist
+from trafilatura.deduplication import sample_tokens
 from trafilatura.external import jt_stoplist_init
 
 from aggregator.extract.article import extract_article
@@ -37,6 +38,7 @@ def _warm() -> None:
     py3langid.classify("warm-up: loads the language model")
     define_stoplist(jt_stoplist_init())  # what trafilatura's jusText fallback builds on the first page needing it
     extract_domain(_SAMPLE_URL)  # loads tld's suffix list
+    sample_tokens("。")  # builds the fingerprint's table of every punctuation mark in Unicode (a scan of it all)
     extract_article(_SAMPLE_PAGE, _SAMPLE_URL)
 
 

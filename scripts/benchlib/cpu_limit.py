@@ -35,7 +35,7 @@ def _extract_trafilatura(job: tuple[str, str]) -> bool:
 def _warm(_: int) -> int:
     import trafilatura  # noqa: F401
 
-    import aggregator.extract.article  # noqa: F401  (imports trafilatura, lxml, py3langid)
+    import aggregator.workers.preload  # noqa: F401  (what the daemon's workers start from: imports and warm caches)
 
     time.sleep(0.2)  # so that every worker gets one
 
@@ -62,3 +62,28 @@ def measure(jobs: list[tuple[str, str]], workers: int | None = None, kind: str =
         "workers": workers,
         "kind": kind,
     }
+
+
+def measure_interleaved(jobs: list[tuple[str, str]], workers: int | None = None, slices: int = 10) -> dict[str, object]:
+    """Both kinds over the same pages, slice by slice in one warmed pool (trafilatura first in even slices, the
+    pipeline first in odd ones), so that a change of the machine's speed (it is shared) weighs on both alike.
+    Returns each kind's articles/s over all slices and the pipeline's cost per page relative to trafilatura's."""
+    workers = workers or os.cpu_count() or 1
+    size = max(1, -(-len(jobs) // slices))
+    seconds = {kind: 0.0 for kind in KINDS}
+    extracted = {kind: 0 for kind in KINDS}
+    functions = {"trafilatura": _extract_trafilatura, "pipeline": _extract_pipeline}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(_warm, range(workers * 2)))
+        for number, start in enumerate(range(0, len(jobs), size)):
+            part = jobs[start : start + size]
+            chunksize = max(1, min(16, len(part) // (workers * 8)))
+            for kind in KINDS if number % 2 == 0 else tuple(reversed(KINDS)):
+                started = time.perf_counter()
+                extracted[kind] += sum(pool.map(functions[kind], part, chunksize=chunksize))
+                seconds[kind] += time.perf_counter() - started
+    return {
+        kind: {"seconds": seconds[kind], "articles": len(jobs), "extracted": extracted[kind],
+               "articles_per_s": len(jobs) / seconds[kind], "workers": workers, "kind": kind}
+        for kind in KINDS
+    } | {"cost_ratio": seconds["pipeline"] / seconds["trafilatura"]}
