@@ -14,6 +14,8 @@ Phases (all on 127.0.0.1; nginx serves a generated corpus with ETag/Last-Modifie
   fulltext  full-text ingest of the same entries into an empty archive; baseline: the CPU limit, plain
             trafilatura (bare_extraction with metadata) over the same pages in one process per core; and the
             pipeline's own extraction call (extract_article) over them, whose cost ratio is our overhead
+  quality   text F1 on the ScrapingHub benchmark's 181 pages (../shared/data/aeb): extract_article's text against
+            plain trafilatura's (the cost work must not lower it); skipped when ../shared is absent
   storage   bytes per archived article of the full-text archive (and where they go)
   search    Datasette latency (p50/p95) of full-text search and of the latest-articles page at two sizes
   memory    peak RSS of `aggregator run` (Datasette included) with many feeds for some minutes
@@ -44,10 +46,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import baseline, corpus, cpu_limit, memory, search, server
+from benchlib import baseline, corpus, cpu_limit, memory, quality, search, server
 
 ROOT = Path(__file__).resolve().parents[1]
-PHASES = ("ingest", "repoll", "fulltext", "storage", "search", "memory", "completeness")
+PHASES = ("ingest", "repoll", "fulltext", "quality", "storage", "search", "memory", "completeness")
 TARGETS = {
     "ingest_ratio": 4.0,
     "repoll_ratio": 3.0,
@@ -288,6 +290,15 @@ class Bench:
             "pages": len(jobs),
         }
 
+    def quality(self) -> None:
+        log("quality: text F1 on the ScrapingHub pages, extract_article and plain trafilatura")
+        found = quality.measure()
+        if not found:
+            log(f"  skipped: {quality.AEB} is absent")
+            return
+        self.results["quality"] = found
+        log(f"  extract_article {found['extract_article']}, trafilatura {found['trafilatura']}")
+
     def storage(self) -> None:
         db = self.work / "full-text" / "archive.db"
         if not db.exists():
@@ -496,6 +507,12 @@ def rows(results: dict[str, object], args: argparse.Namespace) -> list[dict[str,
                 full.get("trafilatura_beside_it", full["cpu_limit"])["articles_per_s"], full["extraction_cost_ratio"],
                 f"<= {TARGETS['extraction_cost_ratio']:g}x",
                 full["extraction_cost_ratio"] <= TARGETS["extraction_cost_ratio"])
+    scored = results.get("quality")
+    if isinstance(scored, dict) and "extract_article" in scored:
+        ours_f1, plain_f1 = scored["extract_article"]["f1"], scored["trafilatura"]["f1"]
+        precision = scored["extract_article"]["precision"]
+        add(f"3. text F1, ScrapingHub's {scored['pages']} pages (precision {precision:.3f})", f"{ours_f1:.4f}",
+            f"{plain_f1:.4f}", None, ">= trafilatura's", ours_f1 >= plain_f1)
     found = results.get("search")
     if isinstance(found, dict) and "sizes" in found:
         small, large = found["sizes"]
@@ -605,6 +622,8 @@ def main(argv: list[str] | None = None) -> int:
             step("ingest_and_repoll", bench.ingest_and_repoll)
         if selected & {"fulltext", "storage"}:
             step("fulltext", bench.fulltext)
+        if "quality" in selected and not args.quick:
+            step("quality", bench.quality)
         if "storage" in selected:
             step("storage", bench.storage)
         overlap = not args.serial and {"search", "memory"} <= selected
