@@ -10,6 +10,11 @@ import gzip
 import hashlib
 from dataclasses import dataclass, field
 
+# Where an entry's published_at came from, most exact first: the feed's publication date and time; the page's
+# own (its published-time meta, its JSON-LD datePublished); the feed's publication day without a time; the feed's
+# update time (the feed gave no publication date); the page's day as trafilatura (htmldate) reads it.
+DATE_SOURCES = ("feed", "page-meta", "page-json-ld", "feed-day", "feed-updated", "page-day")
+
 
 @dataclass(slots=True)
 class Enclosure:
@@ -26,6 +31,8 @@ class ParsedEntry:
     authors: list[str] = field(default_factory=list)
     published_at: str | None = None
     updated_at: str | None = None
+    # where published_at came from (see DATE_SOURCES); not part of the entry's hash
+    published_source: str | None = None
     summary: str | None = None  # sanitised HTML
     content_html: str | None = None  # sanitised HTML
     tags: list[str] = field(default_factory=list)
@@ -79,6 +86,7 @@ class Article:
     title: str | None = None
     author: str | None = None
     published_at: str | None = None
+    published_source: str | None = None  # "page-meta", "page-json-ld" or "page-day" (see DATE_SOURCES)
     site_name: str | None = None
     image_url: str | None = None
     categories: list[str] = field(default_factory=list)

@@ -199,18 +199,44 @@ def test_four_digit_year_always() -> None:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ("2010-02-07T14:04:00+01:00", "2010-02-07T13:04:00Z"),
-        ("2010-02-07", "2010-02-07T00:00:00Z"),
-        ("Sun, 07 Feb 2010 14:04:00 CET", "2010-02-07T13:04:00Z"),
-        ("0001-01-01T00:00:00Z", None),
-        ("2020", None),
+        ("2010-02-07T14:04:00+01:00", ("2010-02-07T13:04:00Z", "page-meta")),
+        ("2010-02-07", (None, None)),  # a day only: trafilatura's reading of the page gives the day (page-day)
+        ("Sun, 07 Feb 2010 14:04:00 CET", ("2010-02-07T13:04:00Z", "page-meta")),
+        ("0001-01-01T00:00:00Z", (None, None)),
+        ("2020", (None, None)),
     ],
 )
-def test_page_meta_dates(content: str, expected: str | None) -> None:
+def test_page_meta_dates(content: str, expected: tuple[str | None, str | None]) -> None:
     import lxml.html
 
     from aggregator.extract.adjacent import scan_page
-    from aggregator.extract.article import _published_from_meta
+    from aggregator.extract.article import _published_from_page
 
     page = f'<html><head><meta property="article:published_time" content="{content}"></head><body></body></html>'
-    assert _published_from_meta(scan_page(lxml.html.fromstring(page))) == expected
+    assert _published_from_page(scan_page(lxml.html.fromstring(page))) == expected
+
+
+def test_page_json_ld_date_when_no_meta_gives_one() -> None:
+    import lxml.html
+
+    from aggregator.extract.adjacent import scan_page
+    from aggregator.extract.article import _published_from_page
+
+    page = (
+        '<html><head><meta name="date" content="2010-02-07">'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "dateModified": "2011-01-01T00:00:00Z",'
+        ' "datePublished" : "2010-02-07T14:04:00-05:00"}</script></head><body></body></html>'
+    )
+    assert _published_from_page(scan_page(lxml.html.fromstring(page))) == ("2010-02-07T19:04:00Z", "page-json-ld")
+
+
+@pytest.mark.parametrize(
+    ("text", "has_time"),
+    [
+        ("2010-02-07", False), ("7 March 2020", False), ("7 février 2010", False), ("20100207", False),
+        ("2010-02-07T14:04:00Z", True), ("20100207T140400Z", True), ("Sun, 07 Feb 2010 14:04:00", True),
+        ("2:04 PM GMT", True), ("1265551440", True), ("14h04", True), ("2010-02-07T14Z", True),
+    ],
+)
+def test_names_time(text: str, has_time: bool) -> None:
+    assert dates.names_time(text) is has_time

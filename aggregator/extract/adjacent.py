@@ -96,6 +96,8 @@ _LABEL_FRAGMENTS = (
 )
 _LABEL_FRAGMENT_RE = re.compile("|".join(_LABEL_FRAGMENTS))
 _REL_DIRECTION_RE = re.compile("prev|next|Prev|Next")
+# JSON-LD is read for this one value by a pattern: parsing every script's JSON costs more than the rest of the scan.
+_JSON_LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"\\]{4,64})"')
 _PUBLISHED_META_NAMES = frozenset({"article:published_time", "date", "dc.date", "DC.date.issued"})
 _HEAD_REL_DIRECTION_RE = re.compile("prev|next")
 
@@ -114,11 +116,12 @@ class PageScan:
     canonical: str | None
     generators: list[str]
     published: list[str]  # the content of the meta elements that give the page's publication time, in order
+    json_ld_published: list[str]  # datePublished values of its JSON-LD scripts, in order
 
 
 def scan_page(root: HtmlElement) -> PageScan:
     """The page's candidates (and its published-time meta values, which the article's extraction reads too)."""
-    scan = PageScan([], [], [], [], [], None, None, [], [])
+    scan = PageScan([], [], [], [], [], None, None, [], [], [])
     labels, classed = scan.labels, scan.classed
     is_label, is_directional = _LABEL_FRAGMENT_RE.search, _DIRECTION_WORD_RE.search
     tails = False
@@ -164,6 +167,8 @@ def scan_page(root: HtmlElement) -> PageScan:
                 scan.published.append(content)
         elif tag == "base" and scan.base is None:
             scan.base = el.get("href")
+        elif tag == "script" and text and "ld+json" in (el.get("type") or ""):
+            scan.json_ld_published += _JSON_LD_PUBLISHED.findall(text)
     if tails:  # a tail follows its element's descendants in the page, not the element itself
         labels.sort(key=lambda label: _document_position(label[1], label[2]))
     return scan

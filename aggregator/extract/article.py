@@ -29,7 +29,7 @@ from trafilatura.utils import load_html
 from aggregator.extract.adjacent import PageScan, find_adjacent, scan_page
 from aggregator.extract.dedupe import text_simhash
 from aggregator.models import Article, PackedPage, ParsedFeed, RawPage, pack_page
-from aggregator.parse.dates import iso_utc
+from aggregator.parse.dates import iso_utc, names_time
 from aggregator.workers.batching import PoolBatcher
 from aggregator.workers.feedjobs import ParseBatcher
 from aggregator.workers.pool import kill_workers, new_pool, start_workers
@@ -75,7 +75,7 @@ def extract_article(body: bytes, url: str) -> Article:
     if tree is None:
         raise ExtractionError("page could not be parsed as HTML")
     scan = scan_page(tree)
-    published = _published_from_meta(scan)
+    published, published_source = _published_from_page(scan)
     adjacent = find_adjacent(tree, url, published, scan)
     _wrap_orphan_list_items(tree)
     document = trafilatura.bare_extraction(
@@ -93,12 +93,13 @@ def extract_article(body: bytes, url: str) -> Article:
     language = _language(tree, text)
     if published is None and document.date:
         # trafilatura gives the day only; midnight UTC keeps the column one sortable format
-        published = f"{document.date[:10]}T00:00:00Z"
+        published, published_source = f"{document.date[:10]}T00:00:00Z", "page-day"
     return Article(
         full_text=text,
         title=document.title or None,
         author=document.author or None,
         published_at=published,
+        published_source=published_source,
         site_name=document.sitename or None,
         image_url=document.image or None,
         categories=list(document.categories or []),
@@ -229,9 +230,14 @@ def _wrap_orphan_list_items(tree: lxml.html.HtmlElement) -> None:
             current = following
 
 
-def _published_from_meta(scan: PageScan) -> str | None:
-    """The first of the page's published-time meta values that reads as a full date and time."""
-    return next((when for value in scan.published if (when := iso_utc(value))), None)
+def _published_from_page(scan: PageScan) -> tuple[str | None, str | None]:
+    """The page's own publication time and where it is given: the first published-time meta, else JSON-LD
+    datePublished, that names a date and time."""
+    for values, source in ((scan.published, "page-meta"), (scan.json_ld_published, "page-json-ld")):
+        for value in values:
+            if names_time(value) and (when := iso_utc(value)):
+                return when, source
+    return None, None
 
 
 def _language(tree: lxml.html.HtmlElement, text: str) -> str | None:

@@ -122,6 +122,43 @@ def iso_utc(value: Any) -> str | None:
     return format_utc(when) if when else None
 
 
+_TIME_OF_DAY = re.compile(r"\d[:h]\d{2}|\dt\d{2}|\d\s*[ap]\.?\s?m\b", re.IGNORECASE)
+
+
+def names_time(value: Any) -> bool:
+    """Whether a date text that parse_date reads gives a time of day, not only a day ("2010-02-07")."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return bool(_TIME_OF_DAY.search(text) or _UNIX.match(text))
+
+
+_EXACT_PAGE_SOURCES = ("page-meta", "page-json-ld")
+_DAY_ONLY_SOURCES = ("feed-day", "page-day")
+
+
+def page_date_wins(stored: str | None, stored_source: str | None, page: str | None, page_source: str | None) -> bool:
+    """Whether the article page's publication time replaces the one stored from the feed (models.DATE_SOURCES).
+
+    The feed's exact date always stays. The page's exact time replaces a day without a time when it falls on
+    that day (give or take the day the time zone moves it by), and the feed's update time when it is not later.
+    """
+    if not page:
+        return False
+    if not stored:
+        return True
+    if page_source not in _EXACT_PAGE_SOURCES:
+        return False
+    page_at, stored_at = parse_date(page), parse_date(stored)
+    if page_at is None or stored_at is None:
+        return False
+    if stored_source in _DAY_ONLY_SOURCES:
+        return abs(page_at - stored_at) < timedelta(days=2) and page_at >= stored_at - timedelta(days=1)
+    if stored_source == "feed-updated":
+        return page_at <= stored_at + timedelta(minutes=1)
+    return False
+
+
 def format_utc(when: datetime) -> str:
     when = when.astimezone(UTC)
     return f"{when.year:04d}-{when.month:02d}-{when.day:02d}T{when.hour:02d}:{when.minute:02d}:{when.second:02d}Z"

@@ -26,7 +26,7 @@ from lxml import etree
 
 from aggregator.models import Enclosure, ParsedEntry, ParsedFeed, entry_hash
 from aggregator.parse import feedxml
-from aggregator.parse.dates import iso_utc
+from aggregator.parse.dates import iso_utc, names_time
 from aggregator.parse.sanitize import escape_text, html_to_text, sanitize_html
 from aggregator.urls import normalize_url as _normalize_url
 
@@ -238,6 +238,16 @@ def _describe(exc: Any, line_shift: int) -> str:
     return text or type(exc).__name__
 
 
+def _date_source(raw: Any, published: str | None, updated: str | None) -> str | None:
+    """Where the entry's published_at comes from (models.DATE_SOURCES), `raw` being the text it was read from: a
+    day without a time, or an update time, may be made exact by the article page later."""
+    if not (published or updated):
+        return None
+    if not names_time(raw):
+        return "feed-day"
+    return "feed" if published else "feed-updated"
+
+
 def _xml_entry(e: Any, base: str, feed_language: str | None, feed_authors: list[str]) -> _Draft:
     link = e.get("link")
     if e.get("guidislink") and not _ABSOLUTE.match(link or ""):
@@ -279,6 +289,8 @@ def _xml_entry(e: Any, base: str, feed_language: str | None, feed_authors: list[
             authors=_names(e.get("authors")) or feed_authors,
             published_at=published or updated,
             updated_at=updated,
+            published_source=_date_source(dict.get(e, "published") if published else dict.get(e, "updated"),
+                                          published, updated),
             summary=summary,
             content_html=content,
             tags=_dedupe(t.get("term") or t.get("label") for t in e.get("tags") or ()),
@@ -424,6 +436,8 @@ def _json_item(item: dict, base: str, feed_language: str | None, feed_authors: l
             authors=feed_authors if own_authors is None else own_authors,
             published_at=published or updated,
             updated_at=updated,
+            published_source=_date_source(item.get("date_published") if published else item.get("date_modified"),
+                                          published, updated),
             summary=escape_text(raw_summary) or None,
             content_html=content,
             tags=_dedupe(t for t in tags if isinstance(t, str)),

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from aggregator.clock import STAMP
 from aggregator.models import Article, PackedPage, ParsedEntry, RawPage, entry_hash, pack_page
+from aggregator.parse.dates import page_date_wins
 from aggregator.parse.sanitize import html_to_text
 from aggregator.store.connection import FTS_WAITING, INDEX_PENDING
 from aggregator.store.duplicates import DuplicateStore
@@ -189,8 +190,8 @@ class EntryStore(LinkStore, PageStore, DuplicateStore):
         """store_article's writes, inside the caller's transaction: one read of the entry, one UPDATE."""
         conn = self.db.conn
         row = conn.execute(
-            "SELECT feed_id, url, full_text_source, full_text, author, published_at, language, image_url, title "
-            "FROM entries WHERE id = ?",
+            "SELECT feed_id, url, full_text_source, full_text, author, published_at, language, image_url, title, "
+            "published_source FROM entries WHERE id = ?",
             [entry_id],
         ).fetchone()
         if row is None:
@@ -201,11 +202,14 @@ class EntryStore(LinkStore, PageStore, DuplicateStore):
         # The feed's own values win; the page fills the gaps.
         for column, value, page_value in zip(
             ("author", "published_at", "language", "image_url", "title"),
-            row[4:],
+            row[4:9],
             (article.author, article.published_at, article.language, article.image_url, article.title),
             strict=True,
         ):
             values[column] = page_value if not value and page_value else value
+        values["published_source"] = row[9]
+        if article.published_at and page_date_wins(row[5], row[9], article.published_at, article.published_source):
+            values["published_at"], values["published_source"] = article.published_at, article.published_source
         if article.language:
             # Detected from the article's own text: more reliable than a feed-wide declaration.
             values["language"] = primary_language(article.language)
@@ -271,7 +275,7 @@ def word_count(text: str | None) -> int:
 
 _FOUND_GUIDS = "guid >= 'link:' AND guid < 'link;'"  # the guids of posts found outside the feed (gaps.py)
 _ENTRY_FIELDS = ("url", "title", "author", "published_at", "updated_at", "summary", "content_html", "language",
-                 "image_url")
+                 "image_url", "published_source")
 _INSERT_COLUMNS = (*_ENTRY_FIELDS, "feed_id", "guid", "first_seen_at", "content_hash", "full_text",
                    "full_text_source", "word_count", "fts_pending")
 _INSERT_ENTRY = (
@@ -288,7 +292,7 @@ _UPDATE_ENTRY = (
 _ARTICLE_COLUMNS = (
     "full_text", "full_text_source", "word_count", "extracted_at", "extraction_error", "canonical_url", "site_name",
     "description", "previous_url", "next_url", "previous_title", "next_title", "previous_id", "next_id", "simhash",
-    "author", "published_at", "language", "image_url", "title",
+    "author", "published_at", "language", "image_url", "title", "published_source",
 )
 # Leaves fts_pending as it is: the caller indexes the article (store_extractions, store_article).
 _UPDATE_ARTICLE = (
@@ -333,6 +337,7 @@ def _entry_values(entry: ParsedEntry) -> dict[str, object]:
         "content_html": entry.content_html,
         "language": primary_language(entry.language),
         "image_url": entry.image_url,
+        "published_source": entry.published_source if entry.published_at else None,
     }
 
 

@@ -199,10 +199,11 @@ class GapStore(EntryStore):
         guid = guid or f"link:{url}"
         with self.db.atomic():
             self.db.conn.execute(
-                "INSERT INTO entries (feed_id, guid, url, title, author, published_at, summary, language, image_url, "
-                "first_seen_at, extraction_attempts, backfilled, found_via) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING",
-                [feed_id, guid, url, article.title, article.author, article.published_at, article.description,
+                "INSERT INTO entries (feed_id, guid, url, title, author, published_at, published_source, summary, "
+                "language, image_url, first_seen_at, extraction_attempts, backfilled, found_via) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING",
+                [feed_id, guid, url, article.title, article.author, article.published_at,
+                 article.published_source if article.published_at else None, article.description,
                  primary_language(article.language), article.image_url, self.now(), int(found_via == "backfill"),
                  found_via],
             )

@@ -337,6 +337,11 @@ def _create_v6(db: sqlite_utils.Database) -> None:
                "WHERE final_url IS NOT NULL OR error IS NOT NULL")
 
 
+def _create_v7(db: sqlite_utils.Database) -> None:
+    # NULL for the dates of entries stored before: where they came from was not recorded
+    db.execute("ALTER TABLE entries ADD COLUMN published_source TEXT")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "feeds, entries, tags, enclosures, polls, FTS5 over entries", _create_v1),
     (2, "raw pages, entry revisions, near-duplicates, backfill", _create_v2),
@@ -344,6 +349,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (4, "entries of full-text feeds indexed once, with their page's text", _create_v4),
     (5, "gaps, link conflicts, how entries were found, refetches, feed paging", _create_v5),
     (6, "feed URLs and errors stored with their credentials redacted", _create_v6),
+    (7, "where each entry's publication date came from", _create_v7),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
