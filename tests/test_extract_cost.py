@@ -28,9 +28,13 @@ def test_language_is_detected_from_the_opening(monkeypatch: pytest.MonkeyPatch) 
     tree = lxml.html.fromstring('<html lang="en"><body><p>x</p></body></html>')
     assert len(GERMAN) > 5000
     assert extract._language(tree, GERMAN) == "de"  # the text, not the declared lang
-    assert seen == [extract._LANGUAGE_SAMPLE]
+    # the opening disagrees with the declared language: the longer sample decides
+    assert seen == [extract._CONFIRM_SAMPLE, extract._LANGUAGE_SAMPLE]
     assert extract._language(tree, "short") == "en"  # too short to detect: the declared one
-    assert seen == [extract._LANGUAGE_SAMPLE]
+    assert len(seen) == 2
+    german = lxml.html.fromstring('<html lang="de-DE"><body><p>x</p></body></html>')
+    assert extract._language(german, GERMAN) == "de"
+    assert seen[2:] == [extract._CONFIRM_SAMPLE]  # confirmed by the opening alone
 
 
 @pytest.mark.shared

