@@ -64,7 +64,7 @@ def measure(jobs: list[tuple[str, str]], workers: int | None = None, kind: str =
     }
 
 
-def measure_interleaved(jobs: list[tuple[str, str]], workers: int | None = None, slices: int = 10) -> dict[str, object]:
+def measure_interleaved(jobs: list[tuple[str, str]], workers: int | None = None, slices: int = 40) -> dict[str, object]:
     """Both kinds over the same pages, slice by slice in one warmed pool (trafilatura first in even slices, the
     pipeline first in odd ones), so that a change of the machine's speed (it is shared) weighs on both alike.
     Returns each kind's articles/s over all slices and the pipeline's cost per page relative to trafilatura's."""
