@@ -12,7 +12,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from aggregator.config.model import Settings
-from aggregator.extract.article import BodyError, ExtractionError, Extractor, decode_body
+from aggregator.extract.article import ExtractionError, Extractor
+from aggregator.fetch.bodies import BodyError, decode_body
 from aggregator.fetch.client import PAGE_ACCEPT, Fetcher
 
 PARAGRAPH = (

@@ -11,7 +11,6 @@ import ctypes
 import ctypes.util
 import logging
 import os
-import zlib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -28,6 +27,7 @@ from trafilatura.utils import load_html
 
 from aggregator.extract.adjacent import PageScan, find_adjacent, scan_page
 from aggregator.extract.dedupe import text_simhash
+from aggregator.fetch.bodies import BodyError, decode_body
 from aggregator.models import Article, PackedPage, ParsedFeed, RawPage, pack_page
 from aggregator.parse.dates import iso_utc, names_time
 from aggregator.workers.batching import PoolBatcher
@@ -163,34 +163,6 @@ def extract_batch(jobs: list[ExtractJob]) -> list[tuple[bool, tuple[Article, Pac
         except Exception as exc:  # trafilatura/lxml failures on hostile pages: the page's own error, picklable
             results.append((False, ExtractionError(f"extraction failed: {type(exc).__name__}: {exc}")))
     return results
-
-
-class BodyError(Exception):
-    """decode_body() could not decode the body; the message is the one fetch() gives for the same body."""
-
-
-def decode_body(body: bytes, encoding: str | None, limit: int) -> tuple[bytes, bytes | None]:
-    """The body with its Content-Encoding undone, at most `limit` bytes (a gzip bomb stops at the limit), and
-    the body as sent when it is a complete gzip stream (to keep as is). Raises BodyError."""
-    if encoding is None:
-        if len(body) > limit:
-            raise BodyError(f"response body exceeds the limit of {limit} bytes")
-        return body, None
-    if encoding not in ("gzip", "deflate"):
-        raise BodyError(f"broken response body: cannot decode content-encoding {encoding}")
-    # deflate: zlib-wrapped as the RFC says, or raw as some servers send it (aiohttp accepts both)
-    wbits = 31 if encoding == "gzip" else (15 if body[:1] and body[0] & 0xF == 8 else -15)
-    inflater = zlib.decompressobj(wbits)
-    try:
-        decoded = inflater.decompress(body, limit + 1)
-    except zlib.error as exc:
-        raise BodyError(f"broken response body: cannot decode content-encoding {encoding}: {exc}") from None
-    if len(decoded) > limit:
-        raise BodyError(f"response body exceeds the limit of {limit} bytes")
-    if encoding == "deflate" and not inflater.eof:
-        raise BodyError("broken response body: truncated deflate stream")
-    whole_gzip = encoding == "gzip" and inflater.eof and not inflater.unused_data
-    return decoded, body if whole_gzip else None
 
 
 def _trim_heap() -> None:

@@ -18,6 +18,7 @@ from aiohttp.abc import AbstractResolver
 
 from aggregator import USER_AGENT
 from aggregator.config.model import Settings
+from aggregator.fetch.bodies import broken, too_large
 from aggregator.fetch.httpdates import seconds_until
 from aggregator.fetch.netguard import (
     BlockedAddressError,
@@ -60,7 +61,7 @@ class FetchResult:
     error: str | None = None
     duration_ms: int = 0
     redirects: list[tuple[int, str]] = field(default_factory=list)  # (status, target) per hop
-    # Content-Encoding still applied to `body` (fetch(decompress=False)): extract.decode_body() undoes it.
+    # Content-Encoding still applied to `body` (fetch(decompress=False)): fetch.bodies.decode_body() undoes it.
     encoding: str | None = None
     unresolved: bool = False  # the host's name could not be resolved (no such host, or no network)
 
@@ -162,7 +163,7 @@ class Fetcher:
     ) -> FetchResult:
         """GET `url`; never raises for network or HTTP trouble: the reason is in `error`.
 
-        decompress=False leaves a gzip/deflate body as sent (`encoding` says which) for extract.decode_body() in an
+        decompress=False leaves a gzip/deflate body as sent (`encoding` says which) for fetch.bodies.decode_body() in an
         extraction worker: the main process neither inflates nor pickles the full page. The size limit then
         applies to the sent bytes here and to the decoded ones there."""
         if self._session is None:
@@ -181,7 +182,7 @@ class Fetcher:
         except TimeoutError:
             result.error = f"timed out after {self._settings.timeout:g} s"
         except _BodyTooLarge:
-            result.error = f"response body exceeds the limit of {limit} bytes"
+            result.error = too_large(limit)
         except BlockedAddressError as exc:
             result.error = str(exc)
         except aiohttp.ClientConnectorDNSError as exc:
@@ -197,7 +198,7 @@ class Fetcher:
             else:
                 result.error = f"cannot connect to {exc.host}:{exc.port}: {cause.strerror or cause}"
         except aiohttp.ClientPayloadError as exc:
-            result.error = f"broken response body: {exc}"
+            result.error = broken(exc)
         except aiohttp.ClientResponseError as exc:
             result.error = f"invalid HTTP response: {exc.message}"
         except aiohttp.ClientError as exc:
