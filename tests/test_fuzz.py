@@ -359,3 +359,79 @@ def test_cache_lifetime(cache_control: str, expires: str) -> None:
 @pytest.mark.parametrize("value, seconds", [("120", 120.0), (" 30 ", 30.0), ("²", None), ("-5", None)])
 def test_retry_after_examples(value: str, seconds: float | None) -> None:
     assert parse_retry_after(value, NOW) == seconds
+
+
+# -- article pages ----------------------------------------------------------------------------------------------
+
+_page_words = st.sampled_from(["Previous post", "Next", "« Older", "Newer entries", "Weiter", "précédent", "x",
+                               "Read more", "", " ", "next-post", "prev", "2010-02-07T14:04:00Z"])
+_page_tags = st.sampled_from(["div", "nav", "a", "span", "li", "ul", "p", "aside", "section", "b"])
+
+
+def _html_element(draw_text: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    attributes = st.lists(st.tuples(st.sampled_from(["class", "id", "rel", "href", "title", "aria-label"]),
+                                    st.one_of(_page_words, nasty_text)), max_size=3)
+    return st.recursive(
+        draw_text.map(escape),
+        lambda inner: st.builds(
+            lambda tag, attrs, children, tail: (
+                f"<{tag}{''.join(f' {name}={quoteattr(value)}' for name, value in attrs)}>{''.join(children)}"
+                f"</{tag}>{escape(tail)}"
+            ),
+            _page_tags, attributes, st.lists(inner, max_size=3), draw_text,
+        ),
+        max_leaves=12,
+    )
+
+
+_page_bodies = _html_element(st.one_of(_page_words, nasty_text))
+_page_heads = st.lists(st.one_of(
+    st.builds(lambda v: f'<meta property="article:published_time" content={quoteattr(v)}>', dates),
+    st.builds(lambda v: f'<script type="application/ld+json">{{"datePublished": {json.dumps(v)}}}</script>', dates),
+    st.builds(lambda v: f'<link rel="canonical" href={quoteattr(v)}>', url_like),
+    st.builds(lambda v: f'<base href={quoteattr(v)}>', url_like),
+    st.builds(lambda v: f'<link rel="prev" href={quoteattr(v)}>', url_like),
+), max_size=4)
+
+
+@FUZZ
+@given(_page_heads, st.lists(_page_bodies, max_size=4))
+def test_article_pages(head: list[str], body: list[str]) -> None:
+    from aggregator.extract.article import ExtractionError, extract_article
+    from aggregator.models import DATE_SOURCES
+
+    paragraph = "<p>" + "A sentence of the article that trafilatura keeps as its text. " * 6 + "</p>"
+    page = f"<html><head>{''.join(head)}</head><body>{''.join(body)}<article>{paragraph}</article></body></html>"
+    try:
+        article = extract_article(page.encode("utf-8", "surrogatepass"), "https://news.example/2024/post/")
+    except ExtractionError:
+        return
+    assert article.published_at is None or re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", article.published_at)
+    assert (article.published_source is None) == (article.published_at is None)
+    assert article.published_source is None or article.published_source in DATE_SOURCES
+    for url in (article.adjacent.previous_url, article.adjacent.next_url):
+        assert url is None or url.startswith(("http://", "https://")), url
+
+
+@FUZZ
+@given(st.lists(_page_bodies, min_size=1, max_size=4))
+def test_page_scan_matches_the_reference_xpaths(body: list[str]) -> None:
+    """One walk over the page finds what the XPath expressions it replaced found, in the same order."""
+    import lxml.html
+    from lxml import etree
+
+    from aggregator.extract.adjacent import _LABEL_FRAGMENTS, scan_page
+
+    try:
+        root = lxml.html.document_fromstring(f"<html><body>{''.join(body)}</body></html>")
+    except (etree.ParserError, ValueError):
+        return
+    contains = " or ".join(f"contains(., '{f}')" for f in _LABEL_FRAGMENTS)
+    labels = etree.XPath(f"//text()[string-length(.) > 2 and string-length(.) < 120][{contains}]")(root)
+    words = ("prev", "Prev", "next", "Next", "older", "Older", "newer", "Newer")
+    classed = etree.XPath(
+        "//*[@class or @id][" + " or ".join(f"contains(@{a}, '{w}')" for a in ("class", "id") for w in words) + "]"
+    )(root)
+    scan = scan_page(root)
+    assert scan.labels == [(str(t), t.getparent(), t.is_tail) for t in labels]
+    assert scan.classed == classed
