@@ -20,7 +20,7 @@ import markupsafe
 from datasette.utils.asgi import Request, Response
 
 from aggregator.web.article import article_path
-from aggregator.web.tablepage import DATE_COLUMN, TABLE, facet_links
+from aggregator.web.tablepage import DATE_COLUMN, TABLE, facet_links, search_count
 
 if TYPE_CHECKING:
     from datasette.app import Datasette
@@ -106,7 +106,13 @@ async def _render(datasette: Datasette, request: Request, route: str, page: str)
         "atom_url": f"{here}.atom" + _query(plain) if page != "entries" else None,
         "next_url": here + "?" + urlencode([*plain, ("_next", data["next"])]) if data.get("next") else None,
         "facet_links": facet_links(datasette, request) if page == "entries" else [],
+        "search_count": None,
+        "rows_count": None,
     }
+    if page == "entries":
+        # the search counted in the index up to a limit (tablepage.py), or Datasette's count of a plain page
+        context["search_count"] = await search_count(datasette, database.name, request)
+        context["rows_count"] = data.get("filtered_table_rows_count")
     if page == "search" and request.args.get("q"):
         context["rank_all_url"] = None if any(request.args.get(k) for k in ("all", "since", "until")) else (
             here + "?" + urlencode([*plain, ("all", "1")]))
