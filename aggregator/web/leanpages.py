@@ -10,6 +10,7 @@ which shows every column; so do `.json`, `.csv` and `.atom`.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import html
 import re
@@ -117,8 +118,14 @@ async def _render(datasette: Datasette, request: Request, route: str, page: str)
     if page == "entries" and not await database.table_exists(TABLE):
         return None
     args = [(k, v) for k, v in parse_qsl(request.query_string, keep_blank_values=True)]
-    data = await (_table_rows(datasette, request, route, args) if page == "entries"
-                  else _query_rows(datasette, request, database.name, page))
+    counted = None
+    if page == "entries":
+        # the search counted in the index up to a limit (tablepage.py), on another of Datasette's SQL threads
+        # while the rows are read
+        data, counted = await asyncio.gather(_table_rows(datasette, request, route, args),
+                                             search_count(datasette, database.name, request))
+    else:
+        data = await _query_rows(datasette, request, database.name, page)
     if data is None:
         return None  # Datasette's page says what went wrong
     articles = article_path(datasette, database.name, 0)[:-1]  # "/DATABASE/article/", computed once a page
@@ -141,9 +148,8 @@ async def _render(datasette: Datasette, request: Request, route: str, page: str)
         "rows_count": None,
     }
     if page == "entries":
-        # the search counted in the index up to a limit (tablepage.py), or Datasette's count of a plain page
-        context["search_count"] = await search_count(datasette, database.name, request)
-        context["rows_count"] = data.get("filtered_table_rows_count")
+        context["search_count"] = counted
+        context["rows_count"] = data.get("filtered_table_rows_count")  # Datasette's count of a plain page
     if page == "search" and request.args.get("q"):
         context["rank_all_url"] = None if any(request.args.get(k) for k in ("all", "since", "until")) else (
             here + "?" + urlencode([*plain, ("all", "1")]))

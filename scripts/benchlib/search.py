@@ -278,8 +278,12 @@ def measure(path: Path, words: list[str], requests: int, diagnostics: int = 0) -
             await get(template, words[-1])
         times: dict[str, list[float]] = {page: [] for page in timed}
         for i in range(max(len(words), requests)):
-            for page, template in timed.items():  # in turn, so that a busy moment weighs on every page alike
-                times[page].append(await get(template, words[i % len(words)]))
+            # Each page and its JSON in turn, so that a busy moment weighs on both alike; which of the two
+            # comes first alternates, since the second finds SQLite's caches warm with the same query's pages.
+            for page in PAGES:
+                pair = (page, f"{page}_json") if i % 2 == 0 else (f"{page}_json", page)
+                for name in pair:
+                    times[name].append(await get(timed[name], words[i % len(words)]))
         out: dict[str, object] = {page: _stats(values) for page, values in times.items()}
         diagnostics_out: dict[str, object] = {}
         if diagnostics > 0:
