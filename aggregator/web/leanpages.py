@@ -80,7 +80,9 @@ async def _table_rows(datasette: Datasette, request: Request, route: str,
                       args: list[tuple[str, str]]) -> dict[str, Any] | None:
     """The entries page's rows from its own JSON, fetched in process: Datasette's search plan, filters and
     paging, with the list's columns and the feed's label."""
-    extra = [("_shape", "objects"), *(("_col", c) for c in LIST_COLUMNS), ("_labels", "on")]
+    # _nocount: Datasette counts a plain page's rows, a walk of the whole table (7-15 ms at 1M rows), the one
+    # part of the page that grows with the archive; the count is one click away (`_count=1`).
+    extra = [("_shape", "objects"), *(("_col", c) for c in LIST_COLUMNS), ("_labels", "on"), ("_nocount", "1")]
     fetched = await datasette.client.get(f"/{route}/{TABLE}.json?" + urlencode(args + extra),
                                          cookies=dict(request.cookies))
     return fetched.json() if fetched.status_code == 200 else None
@@ -145,11 +147,11 @@ async def _render(datasette: Datasette, request: Request, route: str, page: str)
         "next_url": here + "?" + urlencode([*plain, ("_next", data["next"])]) if data.get("next") else None,
         "facet_links": facet_links(datasette, request) if page == "entries" else [],
         "search_count": None,
-        "rows_count": None,
+        "count_url": None,
     }
     if page == "entries":
         context["search_count"] = counted
-        context["rows_count"] = data.get("filtered_table_rows_count")  # Datasette's count of a plain page
+        context["count_url"] = here + "?" + urlencode([*plain, ("_count", "1")])
     if page == "search" and request.args.get("q"):
         context["rank_all_url"] = None if any(request.args.get(k) for k in ("all", "since", "until")) else (
             here + "?" + urlencode([*plain, ("all", "1")]))
