@@ -84,12 +84,16 @@ def test_fulltext_extracts_every_page_and_has_a_cpu_limit(results: dict) -> None
 def test_storage_and_search_figures(results: dict) -> None:
     assert results["storage"]["bytes_per_article"] > 1000  # full text, FTS and the kept page at least
     search = results["search"]
-    small, large = search["sizes"]
+    small, middle, large = search["sizes"]
     assert search["expand"]["rows"] == large
-    for rows in (small, large):
+    for rows in (small, middle, large):
         for page in ("search", "latest", "table_search", "table_latest"):
-            timing = search[str(rows)][page]
-            assert timing.get("missing") or 0 < timing["p50_ms"] <= timing["p95_ms"] < 60_000, (rows, page)
+            for timed in (page, f"{page}_json"):
+                timing = search[str(rows)][timed]
+                assert 0 < timing["p50_ms"] <= timing["p95_ms"] < 60_000, (rows, timed)
+    # reader searched the middle archive's entries, every one of them, with the same queries
+    assert search["reader_fill"]["entries"] == middle
+    assert search["reader"]["p95_ms"] > 0 and len(search["reader"]["results"]) == len(search["words"])
 
 
 def test_memory_phase_sampled_the_daemon(results: dict) -> None:
@@ -104,5 +108,6 @@ def test_memory_phase_sampled_the_daemon(results: dict) -> None:
 
 def test_table_has_a_row_per_target(results: dict) -> None:
     metrics = " ".join(row["metric"] for row in results["table"])
-    for part in ("1. ingest", "2. re-poll", "3. full text", "4. search", "4. latest", "5. peak RSS", "6. storage"):
+    for part in ("1. ingest", "2. re-poll", "3. full text", "4. ranked search", "4. latest", "4a. flat with size",
+                 "4b. ranked search", "4c. rendering", "5. peak RSS", "6. storage"):
         assert part in metrics

@@ -42,10 +42,13 @@ class PhaseError(RuntimeError):
     """A measured run failed or overran its time limit; the phase is reported as failed, the others go on."""
 
 
-def _run(command: list[str], what: str, timeout: float) -> dict:
+def _start(command: list[str]) -> subprocess.Popen[str]:
     # Own process group, so a timeout also ends the run's children (extraction workers, forkserver).
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def _finish(process: subprocess.Popen[str], what: str, timeout: float) -> dict:
     try:
         out, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -55,6 +58,26 @@ def _run(command: list[str], what: str, timeout: float) -> dict:
     if process.returncode != 0:
         raise PhaseError(f"{what} failed (exit {process.returncode}): {err.strip()[-2000:]}")
     return json.loads(out.strip().splitlines()[-1])
+
+
+def _run(command: list[str], what: str, timeout: float) -> dict:
+    return _finish(_start(command), what, timeout)
+
+
+SEARCH_RUNNER = Path(__file__).with_name("reader_search.py")
+
+
+def start_reader_search_fill(python: Path, db: Path, feeds_dir: Path) -> subprocess.Popen[str]:
+    """reader's database for the search comparison, filled in the background (untimed set-up)."""
+    return _start([str(python), str(SEARCH_RUNNER), "fill", str(db), str(feeds_dir)])
+
+
+def finish_reader_search_fill(process: subprocess.Popen[str], timeout: float = 3600) -> dict:
+    return _finish(process, "reader search fill", timeout)
+
+
+def run_reader_search(python: Path, db: Path, queries_file: Path, timeout: float = 900) -> dict:
+    return _run([str(python), str(SEARCH_RUNNER), "measure", str(db), str(queries_file)], "reader search", timeout)
 
 
 def run_reader(python: Path, db: Path, urls_file: Path, mode: str, workers: int, timeout: float = 900) -> dict:

@@ -22,8 +22,10 @@ import statistics
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import quote
+from xml.sax.saxutils import escape as xml_escape
 
 from aggregator.config.model import feed_settings, parse_config
 from aggregator.demo.site.content import World
@@ -154,12 +156,44 @@ def expand(path: Path, factor: int) -> dict[str, float]:
     return {"rows": rows, "seconds": seconds, "copy_seconds": copied - started}
 
 
-def reuse(small: Path, small_rows: int, large: Path, large_rows: int) -> dict[str, object] | None:
-    """The archives a kept working directory holds, when both exist with the sizes asked for; None otherwise.
+def write_reader_feeds(archive: Path, out_dir: Path) -> dict[str, int]:
+    """The archive's entries as RSS files, one per feed, for reader to fetch (`file:` URLs under its
+    feed_root) and parse with its own parser: the same titles, summaries and texts as aggregator's index."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(archive)
+    files = entries = 0
+    try:
+        for (feed_id,) in conn.execute("SELECT DISTINCT feed_id FROM entries ORDER BY feed_id").fetchall():
+            items = []
+            for guid, url, title, author, published, summary, content in conn.execute(
+                    "SELECT guid, url, title, author, published_at, summary, content_html FROM entries "
+                    "WHERE feed_id = ? ORDER BY id", (feed_id,)):
+                when = datetime.fromisoformat(published.replace("Z", "+00:00")) if published else None
+                items.append(
+                    f"<item><guid isPermaLink=\"false\">{xml_escape(guid)}</guid>"
+                    f"<title>{xml_escape(title or '')}</title><link>{xml_escape(url or '')}</link>"
+                    + (f"<author>{xml_escape(author)}</author>" if author else "")
+                    + (f"<pubDate>{format_datetime(when)}</pubDate>" if when else "")
+                    + f"<description>{xml_escape(html.escape(summary or '', quote=False))}</description>"
+                    f"<content:encoded>{xml_escape(content or '')}</content:encoded></item>\n")
+            (out_dir / f"feed-{feed_id}.xml").write_text(
+                '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
+                'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+                f"<title>feed {feed_id}</title><link>https://feeds.example.org/{feed_id}/</link>\n"
+                + "".join(items) + "</channel></rss>\n", encoding="utf-8")
+            files += 1
+            entries += len(items)
+    finally:
+        conn.close()
+    return {"feeds": files, "entries": entries}
+
+
+def reuse(archives: list[tuple[Path, int]]) -> dict[str, object] | None:
+    """The archives a kept working directory holds, when all exist with the sizes asked for; None otherwise.
     They are opened through the store layer first, as `aggregator serve` does, so an archive built before a
     schema migration (a new index, say) is migrated and measured with the current schema."""
     versions: dict[str, object] = {}
-    for path, rows in ((small, small_rows), (large, large_rows)):
+    for path, rows in archives:
         if not path.exists():
             return None
         with sqlite3.connect(path) as conn:
@@ -172,7 +206,7 @@ def reuse(small: Path, small_rows: int, large: Path, large_rows: int) -> dict[st
             after = conn.execute("PRAGMA user_version").fetchone()[0]
         conn.close()
         versions[path.parent.name] = f"schema v{before}" + (f" -> v{after}" if after != before else "")
-    return {"migrated": ", ".join(f"{k}: {v}" for k, v in versions.items()), "rows": [small_rows, large_rows]}
+    return {"migrated": ", ".join(f"{k}: {v}" for k, v in versions.items()), "rows": [r for _, r in archives]}
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -186,34 +220,34 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _stats(times: list[float]) -> dict[str, float]:
-    ms = [t * 1000 for t in times]
+    return summarize_ms([t * 1000 for t in times])
+
+
+def summarize_ms(ms: list[float]) -> dict[str, float]:
     return {"p50_ms": _percentile(ms, 0.5), "p95_ms": _percentile(ms, 0.95), "max_ms": max(ms),
             "mean_ms": statistics.fmean(ms), "n": len(ms)}
 
 
 # The pages timed: the archive's own search and latest-articles pages (canned queries of its Datasette
-# metadata, linked from its front page), and the same two things on the entries table page, with whatever
-# facets and row count the archive's Datasette computes there by default.
+# metadata, linked from its front page), and the same two things on the entries table page; each also as
+# JSON (the same address with .json), asked in turn with its HTML page so that both see the same machine.
 PAGES = {
     "search": "/{db}/search?q={q}&since=&until=",
     "latest": "/{db}/latest",
     "table_search": "/{db}/entries?_search={q}",
     "table_latest": "/{db}/entries?_sort_desc=published_at",
 }
+JSON_PAGES = {f"{page}_json": template.replace("/{db}/search?", "/{db}/search.json?").replace(
+    "/{db}/latest", "/{db}/latest.json").replace("/{db}/entries", "/{db}/entries.json")
+    for page, template in PAGES.items()}
 DIAGNOSTIC_PAGES = {
-    # what the table pages cost without Datasette's facet and row-count queries (for the report)
-    "table_search_nofacet_nocount": "/{db}/entries?_nofacet=1&_nocount=1&_search={q}",
-    "table_latest_nofacet": "/{db}/entries?_nofacet=1&_sort_desc=published_at",
-    # what is one click away: every match ranked, the exact count of a search, the five facets
+    # what is one click away: every match ranked, the exact count of a search, the five facets, every column
     "search_all": "/{db}/search?q={q}&since=&until=&all=1",
     "table_search_counted": "/{db}/entries?_search={q}&_count=1",
     "table_latest_facets": "/{db}/entries?_sort_desc=published_at&_facet=feed_id&_facet_tags=id&_facet=language"
                            "&_facet=author&_facet_month=published_at",
-    # the same four as JSON: the SQL and Datasette's request handling without the HTML of the rows
-    "search_json": "/{db}/search.json?q={q}&since=&until=",
-    "latest_json": "/{db}/latest.json",
-    "table_search_json": "/{db}/entries.json?_search={q}",
-    "table_latest_json": "/{db}/entries.json?_sort_desc=published_at",
+    "latest_table_view": "/{db}/latest?_view=table",
+    "table_latest_table_view": "/{db}/entries?_sort_desc=published_at&_view=table",
     # the pages that list the archive's tables, with their row counts (aggregator/web/tablecounts.py)
     "index_page": "/",
     "database_page": "/{db}",
@@ -221,46 +255,41 @@ DIAGNOSTIC_PAGES = {
 
 
 def measure(path: Path, words: list[str], requests: int, diagnostics: int = 0) -> dict[str, object]:
-    """p50/p95 per page of PAGES through Datasette as `aggregator serve` configures it; search pages take
-    each of `words` in turn, the others are asked `requests` times. A page the archive's Datasette does not
-    have (HTTP 404) is reported as missing."""
+    """p50/p95 per page of PAGES and JSON_PAGES through Datasette as `aggregator serve` configures it, every
+    page asked max(len(words), requests) times in turn; search pages take each of `words` in turn."""
     from aggregator.web.app import make_datasette
 
     name = path.stem
     datasette = make_datasette(path)
 
-    async def time_page(template: str, count: int) -> dict[str, object]:
-        times: list[float] = []
-        matches: list[int] = []
-        for i in range(count):
-            url = template.format(db=name, q=quote(words[i % len(words)]))
-            started = time.perf_counter()
-            response = await datasette.client.get(url)
-            times.append(time.perf_counter() - started)
-            if response.status_code == 404 and i == 0:
-                return {"missing": True, "status": 404, "url": url}
-            if response.status_code != 200:
-                raise RuntimeError(f"{url}: HTTP {response.status_code}")
-            if "_search=" in template:
-                found = re.search(r"([\d,]+) rows? where search matches", response.text)
-                if found:
-                    matches.append(int(found.group(1).replace(",", "")))
-        out: dict[str, object] = _stats(times)
-        if matches:
-            out["matches_median"] = statistics.median(matches)
-        return out
+    async def get(template: str, word: str) -> float:
+        url = template.format(db=name, q=quote(word))
+        started = time.perf_counter()
+        response = await datasette.client.get(url)
+        elapsed = time.perf_counter() - started
+        if response.status_code != 200:
+            raise RuntimeError(f"{url}: HTTP {response.status_code}")
+        return elapsed
 
     async def run() -> dict[str, object]:
         await datasette.invoke_startup()
-        for template in PAGES.values():  # warm-up: schema introspection, page cache
-            await datasette.client.get(template.format(db=name, q=quote(words[-1])))
-        out: dict[str, object] = {}
-        for page, template in PAGES.items():
-            out[page] = await time_page(template, len(words) if "{q}" in template else requests)
+        timed = {**PAGES, **JSON_PAGES}
+        for template in timed.values():  # warm-up: schema introspection, page cache
+            await get(template, words[-1])
+        times: dict[str, list[float]] = {page: [] for page in timed}
+        for i in range(max(len(words), requests)):
+            # Each page and its JSON in turn, so that a busy moment weighs on both alike; which of the two
+            # comes first alternates, since the second finds SQLite's caches warm with the same query's pages.
+            for page in PAGES:
+                pair = (page, f"{page}_json") if i % 2 == 0 else (f"{page}_json", page)
+                for name in pair:
+                    times[name].append(await get(timed[name], words[i % len(words)]))
+        out: dict[str, object] = {page: _stats(values) for page, values in times.items()}
         diagnostics_out: dict[str, object] = {}
-        for page, template in DIAGNOSTIC_PAGES.items():
-            if diagnostics > 0:
-                diagnostics_out[page] = await time_page(template, diagnostics)
+        if diagnostics > 0:
+            for page, template in DIAGNOSTIC_PAGES.items():
+                diagnostics_out[page] = _stats([await get(template, words[i % len(words)])
+                                                for i in range(diagnostics)])
         out["diagnostics"] = diagnostics_out
         out["queries"] = len(words)
         return out

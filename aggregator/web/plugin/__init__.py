@@ -12,32 +12,33 @@ for it. It adds:
 - `<mark>` highlighting of search snippets;
 - SQL functions `redact_url(url)` and `redact_text(text)`, security headers, and redaction of
   credential-bearing feed URLs from every response (redact.py, security.py);
-- an empty Atom feed instead of an error when a subscribed search has no results, and a search's feed titled
-  with its query (datasette-atom);
+- `.atom` for queries returning `article_id` (atom.py; an empty feed when a subscribed search has no results
+  yet, a search's feed titled with its query);
+- lean HTML for the latest articles, the ranked search and the entries list (leanpages.py), and
+  datasette-search-all's menu check remembered for a minute (menucache.py);
 - a fast entries page over a big archive: search on the date index, counts capped, facets on request
   (tablepage.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
-import re
 import sqlite3
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape as xml_escape
 
 import markupsafe
 from datasette import hookimpl
-from datasette.utils import call_with_supported_arguments
 from datasette.utils.asgi import Request, Response
 from datasette.views.base import DatasetteError
 from jinja2 import Environment
 
+from aggregator.web import atom
 from aggregator.web.article import ROUTE, article_path, article_view
 from aggregator.web.chart import can_chart, chart_svg, render_svg
 from aggregator.web.facets import MonthFacet, TagFacet, tag_filter
 from aggregator.web.health import Sparklines, feed_sparklines, relative
+from aggregator.web.leanpages import lean_pages
+from aggregator.web.menucache import cache_search_all_menu
 from aggregator.web.redact import redact_text, redact_url
 from aggregator.web.searchquery import safe_search
 from aggregator.web.security import wrap
@@ -100,7 +101,7 @@ def search_plan(request: Request, database: str, table: str, datasette: Datasett
 
 @hookimpl
 def asgi_wrapper(datasette: Datasette) -> Any:
-    return lambda app: wrap(safe_search(no_count_search(app), datasette), datasette)
+    return lambda app: wrap(safe_search(lean_pages(no_count_search(app), datasette), datasette), datasette)
 
 
 @hookimpl
@@ -179,8 +180,9 @@ def _article_link(datasette: Datasette, database: str, entry_id: Any, text: Any)
 
 
 @hookimpl
-def register_output_renderer(datasette: Datasette) -> dict[str, Any]:
-    return {"extension": "svg", "render": _render_chart, "can_render": can_chart}
+def register_output_renderer(datasette: Datasette) -> list[dict[str, Any]]:
+    return [{"extension": "svg", "render": _render_chart, "can_render": can_chart},
+            {"extension": "atom", "render": _render_atom, "can_render": atom.can_render}]
 
 
 def _render_chart(datasette: Datasette, columns: list[str], rows: list[Any], query_name: str | None,
@@ -194,11 +196,13 @@ def _render_chart(datasette: Datasette, columns: list[str], rows: list[Any], que
     return Response(svg, content_type="image/svg+xml; charset=utf-8")
 
 
-_EMPTY_ATOM = """<?xml version='1.0' encoding='UTF-8'?>
-<feed xmlns="http://www.w3.org/2005/Atom"><id>{id}</id><title>{title}</title><updated>1970-01-01T00:00:00Z</updated>
-<link href="{id}" rel="self"/><generator>aggregator</generator></feed>
-"""
-_ATOM_PATH = re.compile(r"\.atom$")
+async def _render_atom(datasette: Datasette, request: Request, sql: str, columns: list[str], rows: list[Any],
+                       database: str, query_name: str | None) -> Response:
+    if query_name:
+        title = _feed_title(datasette, database, query_name, request)
+    else:
+        title = request.args.get("_feed_title") or sql
+    return await atom.render(datasette, request, columns, rows, database, title)
 
 
 @hookimpl
@@ -207,22 +211,6 @@ def handle_exception(datasette: Datasette, request: Request, exception: Exceptio
     # it is the request's fault. The default handler renders it after this hook has run.
     if isinstance(exception, DatasetteError) and str(exception.message).startswith("Cannot sort table by "):
         exception.status = 400
-        return None
-    # datasette-atom 0.9 takes max() of the rows' dates and fails on an empty result: a subscribed search
-    # with no hits yet must be an empty feed, not an HTTP 500 that feed readers report as broken.
-    if (
-        request is not None
-        and _ATOM_PATH.search(request.path)
-        and isinstance(exception, ValueError)
-        and "empty" in str(exception)
-    ):
-        database, _, name = request.path.strip("/").rpartition("/")
-        name = name[: -len(".atom")]
-        title = markupsafe.escape(_feed_title(datasette, database, name, request))
-        return Response(
-            _EMPTY_ATOM.format(id=markupsafe.escape(request.url), title=title),
-            content_type="application/xml; charset=utf-8",
-        )
     return None
 
 
@@ -241,28 +229,6 @@ def _feed_title(datasette: Datasette, database: str, name: str, request: Request
 
 @hookimpl
 def startup(datasette: Datasette) -> None:
-    # datasette-atom titles a canned query's feed with the query's configured title only; wrap its renderer
-    # (registered before startup) to add the search words.
-    atom = datasette.renderers.get("atom")
-    if atom is None or getattr(atom[0], "titled_by_aggregator", False):
-        return
-    render, can_render = atom
-
-    async def titled(datasette: Datasette, request: Request, sql: str, columns: list[str], rows: list[Any],
-                     database: str, table: str | None, query_name: str | None, view_name: str, data: Any) -> Any:
-        result = call_with_supported_arguments(
-            render, datasette=datasette, request=request, sql=sql, columns=columns, rows=rows, database=database,
-            table=table, query_name=query_name, view_name=view_name, data=data, args=request.args,
-        )
-        if asyncio.iscoroutine(result):
-            result = await result
-        if not query_name or not isinstance(result, Response) or not (request.args.get("q") or "").strip():
-            return result
-        body = result.body.decode("utf-8") if isinstance(result.body, bytes) else str(result.body)
-        old = f"<title>{xml_escape(_query_title(datasette, database, query_name))}</title>"
-        new = f"<title>{xml_escape(_feed_title(datasette, database, query_name, request))}</title>"
-        result.body = body.replace(old, new, 1)  # the feed's own title comes before every entry's
-        return result
-
-    titled.titled_by_aggregator = True  # type: ignore[attr-defined]
-    datasette.renderers["atom"] = (titled, can_render)
+    cache_search_all_menu()
+    # datasette-atom, if still installed, registers `.atom` too: the archive's renderer (atom.py) is the one.
+    datasette.renderers["atom"] = (_render_atom, atom.can_render)
