@@ -110,6 +110,9 @@ class Settings(BaseModel):
     concurrency: int = Field(default=20, ge=1, le=1000)  # requests in flight overall
     per_host_concurrency: int = Field(default=2, ge=1, le=100)
     extract_workers: int | None = Field(default=None, ge=1, le=64)  # None: one per CPU core
+    # The worker pool (and its forkserver, with trafilatura loaded) is let go this long after its last job, and
+    # started again by the next one. None: kept for the life of the process.
+    extract_idle: Duration | None = 180.0
     extract_retries: int = Field(default=3, ge=0, le=100)  # later polls retry a failed extraction
     backfill_pages: int = Field(default=10, ge=1, le=10000)  # per feed and round of background backfill
     # Each article page is fetched once more this long after it was first extracted: the newest post's page
