@@ -83,7 +83,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--memory-feeds", type=int, help="configured feeds for the memory phase [10000; quick 100]")
     parser.add_argument("--memory-seconds", type=float,
                         help="longest run of the daemon in the memory phase (it ends after --memory-idle-sample "
-                             "seconds of idle) [600; quick 60]")
+                             "seconds of idle) [900; quick 60]")
     parser.add_argument("--memory-extract-idle", type=float,
                         help="the daemon's extract_idle setting in the memory phase, seconds [15; quick 2]")
     parser.add_argument("--memory-idle-sample", type=float,
@@ -106,7 +106,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     quick = args.quick
     defaults = {
         "feeds": (500, 8), "entries": (20, 10), "search_rows": ("100000,1000000", "1000,3000"),
-        "queries": (50, 10), "memory_feeds": (10000, 100), "memory_seconds": (600.0, 60.0),
+        "queries": (50, 10), "memory_feeds": (10000, 100), "memory_seconds": (900.0, 60.0),
         "memory_extract_idle": (15.0, 2.0), "memory_idle_sample": (30.0, 4.0), "repeat": (2, 1),
     }
     for key, (full, small) in defaults.items():

@@ -6,8 +6,6 @@ the event loop keeps fetching. Pages waiting for a worker go to it in batches (s
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 import os
 import zlib
@@ -31,6 +29,7 @@ from aggregator.models import Article, PackedPage, ParsedFeed, RawPage, pack_pag
 from aggregator.parse.dates import iso_utc
 from aggregator.workers.batching import PoolBatcher
 from aggregator.workers.feedjobs import ParseBatcher
+from aggregator.workers.heap import trim_heap
 from aggregator.workers.ondemand import OnDemandPool
 
 log = logging.getLogger("aggregator.extract.article")
@@ -73,7 +72,6 @@ def extract_article(body: bytes, url: str) -> Article:
     _tasks_done += 1
     if _tasks_done % _TASKS_PER_CACHE_RESET == 0:
         reset_caches()
-        _trim_heap()
     tree = load_html(body)
     if tree is None:
         raise ExtractionError("page could not be parsed as HTML")
@@ -162,6 +160,7 @@ def extract_batch(jobs: list[ExtractJob]) -> list[tuple[bool, tuple[Article, Pac
             results.append((False, exc))
         except Exception as exc:  # trafilatura/lxml failures on hostile pages: the page's own error, picklable
             results.append((False, ExtractionError(f"extraction failed: {type(exc).__name__}: {exc}")))
+    trim_heap()
     return results
 
 
@@ -191,22 +190,6 @@ def decode_body(body: bytes, encoding: str | None, limit: int) -> tuple[bytes, b
         raise BodyError("broken response body: truncated deflate stream")
     whole_gzip = encoding == "gzip" and inflater.eof and not inflater.unused_data
     return decoded, body if whole_gzip else None
-
-
-def _trim_heap() -> None:
-    """Give freed heap back to the system: lxml's trees are freed to glibc's malloc, which keeps the pages
-    (and a worker's memory grows with them over a few hundred pages)."""
-    if _libc is not None:
-        _libc.malloc_trim(0)
-
-
-def _load_libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    return libc if libc is not None and hasattr(libc, "malloc_trim") else None  # glibc only
-
-
-_libc = _load_libc()
 
 
 def _wrap_orphan_list_items(tree: lxml.html.HtmlElement) -> None:
