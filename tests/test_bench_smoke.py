@@ -108,5 +108,5 @@ def test_memory_phase_sampled_the_daemon(results: dict) -> None:
 
 def test_table_has_a_row_per_target(results: dict) -> None:
     metrics = " ".join(row["metric"] for row in results["table"])
-    for part in ("1. ingest", "2. re-poll", "3. full text", "4. search", "4. latest", "5. peak RSS", "6. storage"):
+    for part in ("1. ingest", "2. re-poll", "3. full text", "4. search", "4. latest", "5. tree PSS at peak", "tree PSS idle", "6. storage"):
         assert part in metrics
