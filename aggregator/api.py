@@ -82,7 +82,8 @@ class Aggregator:
             extractor = self._extractor
             if extractor is None:
                 extractor = await stack.enter_async_context(
-                    Extractor(self.config.settings.extract_workers, articles=self._articles)
+                    Extractor(self.config.settings.extract_workers, articles=self._articles,
+                              idle=self.config.settings.extract_idle)
                 )
         except BaseException:
             await stack.aclose()

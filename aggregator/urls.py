@@ -172,3 +172,10 @@ def same_site(url_a: str, url_b: str) -> bool:
     host_a = (urlsplit(url_a).hostname or "").removeprefix("www.")
     host_b = (urlsplit(url_b).hostname or "").removeprefix("www.")
     return bool(host_a) and host_a == host_b
+
+
+def clear_caches() -> None:
+    """Empty the normalisation caches (they refill as URLs come): after a large configuration is loaded, their
+    entries would pin the memory the loader freed (see config.model.compact)."""
+    _normalize_url.cache_clear()
+    _normalize_host.cache_clear()

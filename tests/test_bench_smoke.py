@@ -107,11 +107,15 @@ def test_memory_phase_sampled_the_daemon(results: dict) -> None:
     assert 20 < memory["peak_main_rss_mib"] < 4096
     assert memory["peak_tree_rss_mib"] >= memory["peak_main_rss_mib"]
     assert memory["polls"] >= memory["feeds"]  # every feed polled at least once
-    assert memory["polls_not_modified"] > 0  # and some polled again, answered 304
+    # Then idle: the worker pool let go, the tree sampled a while longer, and the daemon with no feeds too.
+    idle, bare = memory["idle"], memory["no_feeds"]
+    assert idle["seconds"] >= 2 and 20 < idle["main_pss_mib"] <= idle["tree_pss_mib"] < memory["peak_tree_pss_mib"]
+    assert 20 < bare["main_pss_mib"] < 4096
+    assert 0 < memory["peak_main_pss_share_mib"] <= memory["peak_tree_pss_mib"]
 
 
 def test_table_has_a_row_per_target(results: dict) -> None:
     metrics = " ".join(row["metric"] for row in results["table"])
     for part in ("1. ingest", "2. re-poll", "3. full text", "4. ranked search", "4. latest", "4a. flat with size",
-                 "4b. ranked search", "4c. rendering", "5. peak RSS", "6. storage"):
+                 "4b. ranked search", "4c. rendering", "5. tree PSS at peak", "tree PSS idle", "6. storage"):
         assert part in metrics

@@ -113,3 +113,19 @@ def test_env_var_selects_config(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "1 feeds" in result.stdout and "https://a.example/feed" in result.stdout
+
+
+def test_a_large_config_is_rebuilt_compact_and_unchanged() -> None:
+    from aggregator.config.model import COMPACT_FROM_FEEDS, _parse_config, parse_config
+
+    lines = ["settings:", "  interval: 1h", "feeds:"]
+    for n in range(COMPACT_FROM_FEEDS + 5):
+        lines.append(f"  - url: https://News.example/{n}/feed?b=2&a=1")
+        if n % 3 == 0:
+            lines.append(f"    title: Feed {n}\n    tags: [de, 'n{n}']\n    interval: 2h\n    full_text: false")
+        if n % 7 == 0:
+            lines.append("    enabled: false\n    backfill: true")
+    text = "\n".join(lines) + "\n"
+    compacted, plain = parse_config(text, Path("feeds.yaml")), _parse_config(text, Path("feeds.yaml"))
+    assert compacted == plain and compacted.feeds[3].tags == ("de", "n3")
+    assert compacted.feeds[0].url == "https://news.example/0/feed?b=2&a=1"  # still normalised (host)

@@ -6,9 +6,6 @@ the event loop keeps fetching. Pages waiting for a worker go to it in batches (s
 
 from __future__ import annotations
 
-import asyncio
-import ctypes
-import ctypes.util
 import logging
 import os
 from collections.abc import Callable
@@ -32,7 +29,8 @@ from aggregator.models import Article, PackedPage, ParsedFeed, RawPage, pack_pag
 from aggregator.parse.dates import iso_utc, names_time
 from aggregator.workers.batching import PoolBatcher
 from aggregator.workers.feedjobs import ParseBatcher
-from aggregator.workers.pool import kill_workers, new_pool, start_workers
+from aggregator.workers.heap import trim_heap
+from aggregator.workers.ondemand import OnDemandPool
 
 log = logging.getLogger("aggregator.extract.article")
 T = TypeVar("T")
@@ -71,7 +69,6 @@ def extract_article(body: bytes, url: str) -> Article:
     _tasks_done += 1
     if _tasks_done % _TASKS_PER_CACHE_RESET == 0:
         reset_caches()
-        _trim_heap()
     tree = load_html(body)
     if tree is None:
         raise ExtractionError("page could not be parsed as HTML")
@@ -162,23 +159,8 @@ def extract_batch(jobs: list[ExtractJob]) -> list[tuple[bool, tuple[Article, Pac
             results.append((False, exc))
         except Exception as exc:  # trafilatura/lxml failures on hostile pages: the page's own error, picklable
             results.append((False, ExtractionError(f"extraction failed: {type(exc).__name__}: {exc}")))
+    trim_heap()
     return results
-
-
-def _trim_heap() -> None:
-    """Give freed heap back to the system: lxml's trees are freed to glibc's malloc, which keeps the pages
-    (and a worker's memory grows with them over a few hundred pages)."""
-    if _libc is not None:
-        _libc.malloc_trim(0)
-
-
-def _load_libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    return libc if libc is not None and hasattr(libc, "malloc_trim") else None  # glibc only
-
-
-_libc = _load_libc()
 
 
 def _wrap_orphan_list_items(tree: lxml.html.HtmlElement) -> None:
@@ -231,74 +213,46 @@ def _language(tree: lxml.html.HtmlElement, text: str) -> str | None:
 
 class Extractor:
     """Async front of the worker pool: article extraction, and feed parsing (CPU-bound as well), run in
-    processes so that both use every core while the event loop keeps fetching."""
+    processes so that both use every core while the event loop keeps fetching.
 
-    def __init__(self, workers: int | None = None, timeout: float = 120.0, articles: bool = True) -> None:
-        """articles: whether article pages will be extracted (see workerpool.new_pool); False when no feed
-        has full text on, which starts the workers sooner and smaller."""
-        self._workers = workers or os.cpu_count() or 1
-        self._articles = articles
+    The pool starts with the first job and, with `idle` set, is let go (its forkserver too) that many seconds
+    after the last job ended (see ondemand). Feeds share it: a feed that changed usually brings articles to
+    extract, and a pool of its own would mean a second forkserver and more processes at the peak."""
+
+    def __init__(self, workers: int | None = None, timeout: float = 120.0, articles: bool = True,
+                 idle: float | None = None) -> None:
+        """articles: whether article pages will be extracted (see pool.new_pool); False when no feed
+        has full text on, which starts the workers sooner and smaller. idle: None keeps the pool until exit."""
+        workers = workers or os.cpu_count() or 1
         self._timeout = timeout
+        self.pool = OnDemandPool(workers, articles, idle, _JOBS_PER_WORKER)
+        self._entered = False
         # Two batches per worker in the pool at once, one running and one ready for it: bounded so that a job's
         # timeout measures its own run, not its wait behind thousands of others.
-        self._parser = ParseBatcher(self._run_in_pool, self._workers * 2, timeout, self._kill_pool)
+        self._parser = ParseBatcher(self._run_in_pool, workers * 2, timeout, self._kill_pool)
         self._extracter: PoolBatcher[ExtractJob, tuple[Article, PackedPage | None]] = PoolBatcher(
-            self._run_in_pool, self._workers * 2, self._kill_pool, extract_batch, self._failure, _PAGES_PER_JOB
+            self._run_in_pool, workers * 2, self._kill_pool, extract_batch, self._failure, _PAGES_PER_JOB
         )
-        self._pool: ProcessPoolExecutor | None = None
-        self._jobs_on_pool = 0
-        self._warming: asyncio.Future[None] | None = None
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return new_pool(self._workers, self._articles)
 
     async def __aenter__(self) -> Extractor:
-        self._pool = self._new_pool()
-        self._jobs_on_pool = 0
+        self._entered = True
         return self
 
-    async def _warm(self) -> None:
-        """Wait until the first pool's workers are up, starting them (in a thread) on the first call.
+    async def _warm(self) -> ProcessPoolExecutor:
+        """The pool with its workers up, started if there is none (tests use it to start one first)."""
+        return await self.pool.ready()
 
-        ProcessPoolExecutor starts workers inside submit(), and the first start waits for the forkserver's
-        preload: done on the event loop, that stalled every fetch of a poll meanwhile. Jobs wait here
-        instead; later pools (rotation, replacement) fork from the running forkserver at once.
-        """
-        if self._warming is None:
-            pool = self._pool
-            if pool is None:
-                raise RuntimeError("Extractor used outside 'async with'")
-            self._warming = asyncio.get_running_loop().run_in_executor(None, start_workers, pool, self._workers)
-        if not self._warming.done():
-            await asyncio.shield(self._warming)
+    @property
+    def _pool(self) -> ProcessPoolExecutor | None:
+        return self.pool.current
 
-    def _current_pool(self) -> ProcessPoolExecutor:
-        """The pool for the next job, rotated every _JOBS_PER_WORKER jobs per worker to bound memory.
-
-        Not max_tasks_per_child (see _new_pool): the old pool is shut down without waiting, which lets its
-        submitted jobs finish (their futures resolve as usual) before its workers exit; new workers fork
-        from the forkserver, where everything is already imported and the language model loaded.
-        """
-        if self._pool is None:
-            raise RuntimeError("Extractor used outside 'async with'")
-        self._jobs_on_pool += 1
-        if self._jobs_on_pool > _JOBS_PER_WORKER * self._workers:
-            self._pool.shutdown(wait=False)
-            self._pool = self._new_pool()
-            self._jobs_on_pool = 1
-        return self._pool
+    @property
+    def _jobs_on_pool(self) -> int:
+        return self.pool.jobs_on_pool
 
     def _kill_pool(self) -> None:
-        """Stop the current pool's workers at once and start a new pool (jobs still on the old one fail)."""
-        if self._pool is not None:
-            kill_workers(self._pool)
-            self._replace_broken(self._pool)
-
-    def _replace_broken(self, pool: ProcessPoolExecutor) -> None:
-        pool.shutdown(wait=False, cancel_futures=True)
-        if self._pool is pool:  # not already replaced (by a rotation or another job's failure)
-            self._pool = self._new_pool()
-            self._jobs_on_pool = 0
+        """Stop the current pool's workers at once (jobs still on it fail); the next job starts a new pool."""
+        self.pool.kill()
 
     async def __aexit__(
         self,
@@ -308,11 +262,7 @@ class Extractor:
     ) -> None:
         self._parser.close()
         self._extracter.close()
-        if self._warming is not None and not self._warming.done():
-            await asyncio.gather(self._warming, return_exceptions=True)  # its thread is still submitting
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        await self.pool.close()
 
     async def parse(
         self, body: bytes, url: str, content_type: str | None, content_location: str | None
@@ -322,14 +272,9 @@ class Extractor:
 
     async def _run_in_pool(self, function: Callable[..., T], *args: object) -> T:
         """function(*args) in a worker, within the timeout; a crashed pool is replaced before the error is raised."""
-        loop = asyncio.get_running_loop()
-        await self._warm()
-        pool = self._current_pool()
-        try:
-            return await asyncio.wait_for(loop.run_in_executor(pool, function, *args), self._timeout)
-        except BrokenProcessPool:
-            self._replace_broken(pool)
-            raise
+        if not self._entered:
+            raise RuntimeError("Extractor used outside 'async with'")
+        return await self.pool.run(function, *args, timeout=self._timeout)
 
     async def extract(self, body: bytes, url: str) -> Article:
         """Raises ExtractionError with a readable reason when the page yields no article."""
@@ -348,10 +293,10 @@ class Extractor:
         """The article and, when kept, the page compressed in the worker. Raises ExtractionError.
 
         encoding/max_bytes: a body fetched with decompress=False is decoded in the worker (extract_for_archive)."""
-        if not self._articles:
-            self._articles = True  # say it once
+        if not self.pool.articles:
+            self.pool.articles = True  # say it once; the forkserver started after the next release loads them
             log.info("article extraction was off when the workers started: each worker now loads trafilatura and "
-                     "the language model itself (restart to share them between workers)")
+                     "the language model itself (shared again once the idle pool has been let go, or after a restart)")
         return await self._extracter.submit(ExtractJob(body, url, content_type, keep_page, encoding, max_bytes))
 
     def _failure(self, exc: Exception) -> ExtractionError:

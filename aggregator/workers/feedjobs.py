@@ -11,6 +11,7 @@ from concurrent.futures.process import BrokenProcessPool
 from aggregator.models import ParsedFeed
 from aggregator.parse.feeds import FeedParseError, parse_feed
 from aggregator.workers.batching import BatchWork, PoolBatcher, RunInPool
+from aggregator.workers.heap import trim_heap
 
 MAX_BATCH = 8
 ParseJob = tuple[bytes, str, str | None, str | None]  # parse_feed's arguments
@@ -24,6 +25,7 @@ def parse_feeds(jobs: list[ParseJob]) -> list[tuple[bool, ParsedFeed | Exception
             results.append((True, parse_feed(*job)))
         except Exception as exc:  # the feed's own failure, returned to its own caller
             results.append((False, exc))
+    trim_heap()
     return results
 
 

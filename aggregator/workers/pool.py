@@ -1,6 +1,8 @@
 """The process pool behind feed parsing and article extraction: how its workers start, and how they end.
 
 Kept apart from the extraction code so that a worker that only parses feeds never imports trafilatura.
+Pools are started on demand and let go when idle (see Extractor); the forkserver goes with the last pool, so
+that an idle process holds neither workers nor a server with trafilatura and the language model loaded.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import select
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import forkserver
 
 log = logging.getLogger("aggregator.extract.article")
 
@@ -60,6 +63,12 @@ def start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
         log.warning("starting the extraction workers failed", exc_info=True)
 
 
+# Pools of this process whose workers may still run. The forkserver relays each worker's exit status: stopped
+# under a running worker, it would make the executor take that worker for crashed and fail its jobs.
+_live: set[ProcessPoolExecutor] = set()
+_live_lock = threading.Lock()
+
+
 def new_pool(workers: int, articles: bool) -> ProcessPoolExecutor:
     """A pool whose workers exit with this process.
 
@@ -70,12 +79,51 @@ def new_pool(workers: int, articles: bool) -> ProcessPoolExecutor:
     Workers of a parse-only server that are later given articles import the rest themselves.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["aggregator.workers.preload" if articles else "aggregator.parse.feeds"])
-    return ProcessPoolExecutor(
-        # No max_tasks_per_child: on Python 3.11 a worker retired that way is sometimes not replaced
-        # (CPython gh-115634) and the pool hangs. Memory is bounded by rotating pools instead.
-        max_workers=workers, mp_context=context, initializer=exit_with, initargs=(os.getpid(),)
-    )
+    with _live_lock:
+        # Taken by the server at its next start only: the first pool after release_pools() stopped it.
+        context.set_forkserver_preload(["aggregator.workers.preload" if articles else "aggregator.parse.feeds"])
+        pool = ProcessPoolExecutor(
+            # No max_tasks_per_child: on Python 3.11 a worker retired that way is sometimes not replaced
+            # (CPython gh-115634) and the pool hangs. Memory is bounded by rotating pools instead.
+            max_workers=workers, mp_context=context, initializer=exit_with, initargs=(os.getpid(),)
+        )
+        _live.add(pool)
+    return pool
+
+
+def retire_pool(pool: ProcessPoolExecutor) -> None:
+    """Wait for a pool that was shut down to end its jobs and its workers (blocking: run it in a thread)."""
+    pool.shutdown(wait=True)
+    with _live_lock:
+        _live.discard(pool)
+
+
+def release_pools(pools: list[ProcessPoolExecutor], cancel: bool = False) -> bool:
+    """Shut the pools down, waiting for their workers to exit, then stop the forkserver when no other pool of
+    this process is left; whether it was stopped. Blocking: run it in a thread.
+
+    cancel: drop the jobs still queued (closing); without it they finish first."""
+    for pool in pools:
+        pool.shutdown(wait=True, cancel_futures=cancel)
+    with _live_lock:
+        _live.difference_update(pools)
+        if _live:
+            return False
+        stop_forkserver()
+        return True
+
+
+def stop_forkserver() -> None:
+    """Stop this process's forkserver, if running; the next pool starts a new one with its own preload.
+
+    CPython has no public call for it (the private _stop is what its own tests use); without it, the server
+    of a process that no longer extracts holds trafilatura and the language model for good."""
+    stop = getattr(forkserver._forkserver, "_stop", None)
+    if stop is not None:
+        try:
+            stop()
+        except OSError:  # already gone (killed from outside)
+            log.warning("stopping the forkserver failed", exc_info=True)
 
 
 def kill_workers(pool: ProcessPoolExecutor) -> None:

@@ -1,9 +1,14 @@
-"""Peak memory of the daemon (`aggregator run`, Datasette included) with many configured feeds.
+"""Memory of the daemon (`aggregator run`, Datasette included) with many configured feeds: at its peak and
+while idle between two polls.
 
 The process tree is sampled every 0.5 s from /proc: VmRSS of the main process, of every descendant (the
 forkserver and the extraction workers) and their sum; PSS (which shares pages fairly between processes, so
-pages shared copy-on-write by the workers are not counted twice) from smaps_rollup. Datasette is asked for
-the latest-articles page and a search every few seconds, so its part of the process is exercised too.
+pages shared copy-on-write by the workers are not counted twice) from smaps_rollup. The tree's PSS is what the
+machine pays and what is judged. Datasette is asked for the latest-articles page and a search every few
+seconds, so its part of the process is exercised too.
+
+Idle: once every feed has been polled and the worker pool has been let go (`extract_idle` after its last job:
+no forkserver or worker left), the tree is sampled for `idle_seconds` more, Datasette still being asked.
 """
 
 from __future__ import annotations
@@ -86,7 +91,12 @@ class Sampler(threading.Thread):
         self.pid = pid
         self.every = every
         self.stop_event = threading.Event()
-        self.peak = {"main_rss": 0, "main_hwm": 0, "children_rss": 0, "tree_rss": 0, "tree_pss": 0, "processes": 0}
+        self.peak = {"main_rss": 0, "main_hwm": 0, "main_pss": 0, "children_rss": 0, "tree_rss": 0, "tree_pss": 0,
+                     "processes": 0}
+        self.peak_main_pss_share = 0  # the main process's PSS in the sample of the tree's peak PSS
+        self.pool_processes = 0  # forkserver and workers in the latest sample
+        self.idle_from: float | None = None  # set by the caller: samples from then on are the idle ones
+        self.idle: list[tuple[int, int, int]] = []  # (tree PSS, main PSS, main RSS) KiB of each idle sample
         self.peak_by_role: dict[str, dict[str, int]] = {}  # role -> peak RSS / PSS of one such process
         self.samples = 0
         self.timeline: list[tuple[float, int, int]] = []  # (seconds, main RSS KiB, tree RSS KiB) every ~10 s
@@ -100,19 +110,28 @@ class Sampler(threading.Thread):
                 break
             children = descendants(self.pid)
             child_rss = sum(_status_kib(c, "VmRSS") for c in children)
-            pss = _pss_kib(self.pid) + sum(_pss_kib(c) for c in children)
+            main_pss = _pss_kib(self.pid)
+            pss = main_pss + sum(_pss_kib(c) for c in children)
             peak = self.peak
+            if pss > peak["tree_pss"]:
+                self.peak_main_pss_share = main_pss
             peak["main_rss"] = max(peak["main_rss"], main)
+            peak["main_pss"] = max(peak["main_pss"], main_pss)
             peak["main_hwm"] = max(peak["main_hwm"], _status_kib(self.pid, "VmHWM"))
             peak["children_rss"] = max(peak["children_rss"], child_rss)
             peak["tree_rss"] = max(peak["tree_rss"], main + child_rss)
             peak["tree_pss"] = max(peak["tree_pss"], pss)
             peak["processes"] = max(peak["processes"], 1 + len(children))
+            pool = 0
             for child in children:
                 role = _role(child, self.pid)
+                pool += role in ("forkserver", "worker")
                 seen = self.peak_by_role.setdefault(role, {"rss": 0, "pss": 0})
                 seen["rss"] = max(seen["rss"], _status_kib(child, "VmRSS"))
                 seen["pss"] = max(seen["pss"], _pss_kib(child))
+            self.pool_processes = pool
+            if self.idle_from is not None and time.monotonic() >= self.idle_from:
+                self.idle.append((pss, main_pss, main))
             self.samples += 1
             now = time.monotonic() - self._t0
             if now - last_kept >= 10:
@@ -134,8 +153,19 @@ def _poke_datasette(port: int, stop: threading.Event, db_name: str, every: float
         i += 1
 
 
+def _all_polled(db: Path) -> bool:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            feeds, polled = conn.execute("SELECT count(*), count(last_polled_at) FROM feeds").fetchone()
+    except sqlite3.Error:
+        return False
+    return bool(feeds) and polled == feeds
+
+
 def run_daemon(aggregator: Path, config: Path, db: Path, seconds: float, port: int, serve: bool = True,
-               log_path: Path | None = None) -> dict[str, object]:
+               log_path: Path | None = None, idle_seconds: float = 0.0, no_feeds: bool = False) -> dict[str, object]:
+    """Run the daemon for `seconds`, or, with idle_seconds, until it has been idle that long (at most
+    `seconds`); no_feeds: the config has none, so it is idle from the start."""
     command = [str(aggregator), "--log-level", "warning", "run", "--config", str(config), "--db", str(db)]
     command += ["--port", str(port)] if serve else ["--no-serve"]
     log = open(log_path or os.devnull, "wb")  # noqa: SIM115 (closed in the finally below)
@@ -149,8 +179,18 @@ def run_daemon(aggregator: Path, config: Path, db: Path, seconds: float, port: i
         poker.start()
     try:
         deadline = started + seconds
+        next_check = 0.0
         while time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.5)
+            now = time.monotonic()
+            if not idle_seconds:
+                continue
+            if sampler.idle_from is None and now >= next_check and sampler.samples:
+                next_check = now + 2
+                if sampler.pool_processes == 0 and (no_feeds or _all_polled(db)):
+                    sampler.idle_from = now
+            elif sampler.idle_from is not None and now - sampler.idle_from >= idle_seconds:
+                break
         crashed = process.poll()
     finally:
         stop.set()
@@ -175,6 +215,17 @@ def run_daemon(aggregator: Path, config: Path, db: Path, seconds: float, port: i
         extracted = conn.execute("SELECT count(*) FROM entries WHERE full_text_source = 'page'").fetchone()[0]
     mib = 1024.0
     peak = sampler.peak
+    idle = sampler.idle
+    idle_result = None
+    if idle:
+        idle_result = {
+            "seconds": len(idle) * sampler.every,
+            "after_s": round(sampler.idle_from - started, 1) if sampler.idle_from else None,
+            "tree_pss_mib": max(t for t, _m, _r in idle) / mib,
+            "tree_pss_median_mib": sorted(t for t, _m, _r in idle)[len(idle) // 2] / mib,
+            "main_pss_mib": max(m for _t, m, _r in idle) / mib,
+            "main_rss_mib": max(r for _t, _m, r in idle) / mib,
+        }
     return {
         "seconds": ran,
         "exited_early": crashed is not None and ran < seconds - 1,
@@ -184,6 +235,9 @@ def run_daemon(aggregator: Path, config: Path, db: Path, seconds: float, port: i
         "peak_children_rss_mib": peak["children_rss"] / mib,
         "peak_tree_rss_mib": peak["tree_rss"] / mib,
         "peak_tree_pss_mib": peak["tree_pss"] / mib,
+        "peak_main_pss_mib": peak["main_pss"] / mib,
+        "peak_main_pss_share_mib": sampler.peak_main_pss_share / mib,
+        "idle": idle_result,
         "max_processes": peak["processes"],
         "peak_child_by_role_mib": {role: {k: round(v / mib, 1) for k, v in values.items()}
                                    for role, values in sampler.peak_by_role.items()},
