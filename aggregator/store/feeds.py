@@ -70,6 +70,33 @@ class FeedStore(Connection):
         ).fetchall()
         return [row[0] for row in rows]
 
+    def due_active_feeds(self, now: str) -> list[int]:
+        """Every active, not stopped feed whose next poll time has come (never-polled ones included), the most
+        overdue first. Without an id list: the daemon asks every second, and binding 100,000 ids cost 0.2 s a
+        time; the next_poll_at index finds the few due ones."""
+        rows = self.db.execute(
+            "SELECT id FROM feeds WHERE next_poll_at IS NULL AND active = 1 AND stopped_at IS NULL "
+            "UNION ALL SELECT id FROM (SELECT id FROM feeds WHERE next_poll_at <= ? AND active = 1 "
+            "AND stopped_at IS NULL ORDER BY next_poll_at)",
+            [now],
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def unpolled_due_feeds(self, now: str) -> list[int]:
+        """Active feeds never polled whose first poll is due (or not yet planned)."""
+        rows = self.db.execute(
+            "SELECT id FROM feeds WHERE (next_poll_at IS NULL OR next_poll_at <= ?) AND last_polled_at IS NULL "
+            "AND active = 1 AND stopped_at IS NULL",
+            [now],
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def set_next_polls(self, planned: Mapping[int, str]) -> None:
+        """Several feeds' next poll times in one transaction."""
+        with self.db.atomic():
+            self.db.conn.executemany("UPDATE feeds SET next_poll_at = ? WHERE id = ?",
+                                     [(when, feed_id) for feed_id, when in planned.items()])
+
     def next_poll_time(self, feed_ids: Iterable[int]) -> str | None:
         """The earliest next poll among these feeds (polled or not, not stopped), or None."""
         ids = list(feed_ids)
