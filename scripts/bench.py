@@ -589,6 +589,8 @@ def rows(results: dict[str, object], args: argparse.Namespace) -> list[dict[str,
                 f"<= {TARGETS['pss_idle_mib']:g} MiB", sus["pss_typical_mib"] <= TARGETS["pss_idle_mib"])
             add("   tree PSS, peak, MiB", sus["pss_peak_mib"], None, None, f"<= {TARGETS['pss_peak_mib']:g} MiB",
                 sus["pss_peak_mib"] <= TARGETS["pss_peak_mib"])
+            add("   main process's PSS, typical (peak), MiB "
+                f"({sus['main_pss_peak_mib']:.0f})", sus["main_pss_typical_mib"])
         add("   archive growth, bytes", sus["archive_growth_bytes"])
     for step, error in (results.get("phase_errors") or {}).items():  # type: ignore[union-attr]
         add(f"{step}: FAILED ({error[:60]})", None, None, None, "see JSON", False)

@@ -51,21 +51,24 @@ def _cpu_ticks(pid: int) -> int:
 
 
 class TreeSampler(threading.Thread):
-    """PSS and CPU of a process tree, every `every` seconds: (seconds since start, PSS KiB, CPU ticks)."""
+    """PSS and CPU of a process tree, every `every` seconds: (seconds since start, tree PSS KiB, CPU ticks,
+    main process's PSS KiB)."""
 
     def __init__(self, pid: int, every: float = 1.0) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.every = every
         self.stop_event = threading.Event()
-        self.samples: list[tuple[float, int, int]] = []
+        self.samples: list[tuple[float, int, int, int]] = []
         self.t0 = time.monotonic()
 
-    def sample(self) -> tuple[float, int, int] | None:
+    def sample(self) -> tuple[float, int, int, int] | None:
         if not os.path.exists(f"/proc/{self.pid}"):
             return None
-        tree = [self.pid, *descendants(self.pid)]
-        return (time.monotonic() - self.t0, sum(_pss_kib(p) for p in tree), sum(_cpu_ticks(p) for p in tree))
+        main = _pss_kib(self.pid)
+        children = descendants(self.pid)
+        return (time.monotonic() - self.t0, main + sum(_pss_kib(p) for p in children),
+                sum(_cpu_ticks(p) for p in [self.pid, *children]), main)
 
     def run(self) -> None:
         while not self.stop_event.is_set():
@@ -282,11 +285,11 @@ def _lag(db: Path, planned: dict[str, str], launched: datetime, ended: datetime)
     }
 
 
-def _resources(samples: list[tuple[float, int, int]], first_poll_s: float | None) -> dict[str, object]:
+def _resources(samples: list[tuple[float, int, int, int]], first_poll_s: float | None) -> dict[str, object]:
     if len(samples) < 2:
         return {"samples": len(samples)}
     mib = 1024.0
-    (t0, _, c0), (t1, _, c1) = samples[0], samples[-1]
+    (t0, _, c0, _), (t1, _, c1, _) = samples[0], samples[-1]
     # After start-up (the first poll): the steady state the targets are about.
     steady = [s for s in samples if first_poll_s is None or s[0] >= first_poll_s] or samples
     pss = [s[1] for s in steady]
@@ -298,5 +301,8 @@ def _resources(samples: list[tuple[float, int, int]], first_poll_s: float | None
         "pss_peak_mib": max(s[1] for s in samples) / mib,
         "pss_typical_mib": statistics.median(pss) / mib,
         "pss_min_after_start_mib": min(pss) / mib,
-        "pss_timeline_mib": [(round(s[0]), round(s[1] / mib)) for s in samples[:: max(1, len(samples) // 40)]],
+        "main_pss_typical_mib": statistics.median(s[3] for s in steady) / mib,
+        "main_pss_peak_mib": max(s[3] for s in samples) / mib,
+        "pss_timeline_mib": [(round(s[0]), round(s[1] / mib), round(s[3] / mib))
+                             for s in samples[:: max(1, len(samples) // 40)]],
     }
