@@ -675,14 +675,14 @@ def main(argv: list[str] | None = None) -> int:
             step("memory", bench.memory)
         if "completeness" in selected:
             step("completeness", bench.completeness)
-        if "sustained" in selected:
-            step("sustained", bench.sustained)
         if "search" in selected:
             step("search_build", bench.search_build)
             if memory_thread is not None:
                 memory_thread.join()
             if "search_build" not in results.get("phase_errors", {}):
                 step("search_measure", bench.search_measure)
+        if "sustained" in selected:  # last, once the memory phase's daemon is gone: it measures time
+            step("sustained", bench.sustained)
         results["meta"]["memory_overlapped_search_build"] = overlap
     except Exception as exc:
         failed = True
