@@ -82,10 +82,13 @@ def _normalize_url(url: str, base: str | None) -> str | None:
 
 # An http(s) URL that url_normalize and the steps below leave as it is: lower-case ASCII host labels (no IDNA
 # "xn--" or "--"), a port that is not the default, a path of unreserved characters without dot segments or
-# empty segments, no query, no fragment. Most feed links look like this; anything else takes the full path.
+# empty segments, a query (if any) of name=value pairs of unreserved characters, no fragment. Most feed links
+# and feed URLs look like this; anything else takes the full path.
 _LABEL = r"(?!xn--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_PARAM = r"[A-Za-z0-9._~-]+=[A-Za-z0-9._~-]*"
 _SIMPLE = re.compile(
-    rf"(https?)://((?:{_LABEL}\.)*{_LABEL})(?::([1-9][0-9]{{0,4}}))?((?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*/?)\Z"
+    rf"(https?)://((?:{_LABEL}\.)*{_LABEL})(?::([1-9][0-9]{{0,4}}))?((?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*/?)"
+    rf"(\?{_PARAM}(?:&{_PARAM})*)?\Z"
 )
 _DEFAULT_PORT = {"http": "80", "https": "443"}
 
@@ -94,10 +97,14 @@ def _already_normal(url: str) -> str | None:
     m = _SIMPLE.match(url)
     if m is None:
         return None
-    scheme, host, port, path = m.groups()
+    scheme, host, port, path, query = m.groups()
     if "--" in host or port == _DEFAULT_PORT[scheme]:
         return None
-    return f"{scheme}://{host}:{port}{path or '/'}" if port else f"{scheme}://{host}{path or '/'}"
+    # A tracking parameter is dropped by the full path (a config of 100,000 feed URLs with a query spent 5 s there).
+    if query and any(_TRACKING_PARAM.match(p.partition("=")[0]) for p in query[1:].split("&")):
+        return None
+    base = f"{scheme}://{host}:{port}{path or '/'}" if port else f"{scheme}://{host}{path or '/'}"
+    return base + query if query else base
 
 
 def _normalize_absolute(url: str) -> str | None:

@@ -29,6 +29,11 @@ Phases (all on 127.0.0.1; nginx serves a generated corpus with ETag/Last-Modifie
             quiet days, edits, a deletion, a move, the window shrinking to 3, an hour of 503s): the share of posts
             published that week archived by `aggregator run` (simulated clock) and by reader 3.x (update_feeds
             every 30 minutes of the same simulated time); not part of the default phases
+  sustained `aggregator run` (Datasette on) over 100,000 feeds polled every 30 minutes, for 10 minutes of wall
+            time, from an archive seeded at its steady state (every feed polled before, next polls spread over the
+            interval; 1% of the feeds have 2 new posts, with full text, the others answer 304): schedule lag
+            p50/p95/max, polls/s, CPU and PSS of the process tree, archive growth; not part of the default phases
+            (in --quick, 300 feeds every minute for 10 s)
 """
 
 from __future__ import annotations
@@ -56,7 +61,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import baseline, corpus, cpu_limit, memory, quality, search, server
 
 ROOT = Path(__file__).resolve().parents[1]
-PHASES = ("ingest", "repoll", "fulltext", "quality", "storage", "search", "memory", "completeness")
+PHASES = ("ingest", "repoll", "fulltext", "quality", "storage", "search", "memory", "completeness", "sustained")
+# The sustained phase takes 10 minutes of wall time at full size: asked for by name (--phases sustained), and run
+# at its tiny size by --quick.
+DEFAULT_PHASES = tuple(p for p in PHASES if p != "sustained")
 TARGETS = {
     "ingest_ratio": 4.0,
     "repoll_ratio": 3.0,
@@ -67,6 +75,7 @@ TARGETS = {
     "html_json_ratio": 1.5,  # a page's HTML p50 / the same page as JSON
     "memory_idle_pss_mib": 250.0,
     "memory_peak_pss_mib": 450.0,
+    "sustained_lag_p95_s": 60.0,
 }
 
 
@@ -79,7 +88,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run for CI (well under a minute)")
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"), help="JSON result file")
-    parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
+    parser.add_argument("--phases", help=f"comma-separated subset of {','.join(PHASES)} [all but sustained; quick: "
+                        "all]")
     parser.add_argument("--feeds", type=int, help="feeds in the corpus [500; quick 8]")
     parser.add_argument("--entries", type=int, help="entries per feed (>= 10) [20; quick 10]")
     parser.add_argument("--real-fraction", type=float, default=0.25,
@@ -97,6 +107,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--memory-idle-sample", type=float,
                         help="seconds of idle sampled once the worker pool has been let go [30; quick 4]")
     parser.add_argument("--memory-no-serve", action="store_true", help="run the daemon with --no-serve")
+    parser.add_argument("--sustained-feeds", type=int,
+                        help="configured feeds of the sustained phase [100000; quick 300]")
+    parser.add_argument("--sustained-seconds", type=float, help="wall time of the sustained phase [600; quick 10]")
+    parser.add_argument("--sustained-interval", type=float, help="poll interval of the sustained phase, seconds "
+                        "[1800; quick 60]")
     parser.add_argument("--serial", action="store_true",
                         help="do not build the search archives while the memory phase runs (slower)")
     parser.add_argument("--concurrency", type=int, default=50,
@@ -116,6 +131,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "feeds": (500, 8), "entries": (20, 10), "search_rows": ("10000,100000,1000000", "300,1000,3000"),
         "queries": (50, 10), "memory_feeds": (10000, 100), "memory_seconds": (900.0, 60.0),
         "memory_extract_idle": (15.0, 2.0), "memory_idle_sample": (30.0, 4.0), "repeat": (2, 1),
+        "sustained_feeds": (100000, 300), "sustained_seconds": (600.0, 10.0), "sustained_interval": (1800.0, 60.0),
+        "phases": (",".join(DEFAULT_PHASES), ",".join(PHASES)),
     }
     for key, (full, small) in defaults.items():
         if getattr(args, key) is None:
@@ -183,7 +200,7 @@ class Bench:
         needs_reader = {"ingest", "repoll", "completeness", "search"} & set(args.phases)
         if needs_reader:
             self.reader_python = baseline.ensure_reader_venv()
-        needs_corpus = {"ingest", "repoll", "fulltext", "storage", "memory"} & set(args.phases)
+        needs_corpus = {"ingest", "repoll", "fulltext", "storage", "memory", "sustained"} & set(args.phases)
         port = server.free_port()
         if needs_corpus:
             started = time.perf_counter()
@@ -454,6 +471,26 @@ class Bench:
             f"{result['peak_main_rss_mib']:.0f} MiB, tree {result['peak_tree_rss_mib']:.0f} MiB; {result['polls']} "
             f"polls, {result['articles_extracted']} articles")
 
+    def sustained(self) -> None:
+        from benchlib import sustained
+
+        args, work = self.args, self.work
+        assert self.corpus is not None and self.nginx is not None
+        log(f"sustained: aggregator run over {args.sustained_feeds} feeds every {args.sustained_interval:g} s for "
+            f"{args.sustained_seconds:g} s (seeding the archive first)")
+        self.nginx.mark()
+        result = sustained.run(
+            Path(sys.executable).with_name("aggregator"), work, self.corpus.root, self.corpus.base_url,
+            self.corpus.feed_paths, self.corpus.article_paths, args.sustained_feeds, args.sustained_interval,
+            args.sustained_seconds, 0.01, args.concurrency, server.free_port(),
+        )
+        result["server"] = self.nginx.requests_since_mark()
+        self.results["sustained"] = result
+        log(f"  lag p50/p95/max {result['lag_p50_s']}/{result['lag_p95_s']}/{result['lag_max_s']} s over "
+            f"{result['due']} due ({result['due_not_polled']} not polled); {result['polls_per_s']:.1f} polls/s, "
+            f"CPU {result.get('cpu_per_wall_s', 0):.2f} s/s, PSS peak {result.get('pss_peak_mib', 0):.0f} MiB "
+            f"typical {result.get('pss_typical_mib', 0):.0f} MiB; seeded in {result['seed_seconds']} s")
+
 
 def summarize_pair(runs: dict[str, list[dict]], feeds: int, per: str | None) -> dict[str, object]:
     best = {tool: min(results, key=lambda r: r["seconds"]) for tool, results in runs.items()}
@@ -611,6 +648,24 @@ def rows(results: dict[str, object], args: argparse.Namespace) -> list[dict[str,
             theirs["percent"], None, "100%", ours["percent"] >= 100.0)
         add("   consecutive pairs linked both ways, %", 100 * ours["pairs_linked"] / max(ours["pairs"], 1), None,
             None, "100%", ours["pairs_linked"] == ours["pairs"])
+    sus = results.get("sustained")
+    if isinstance(sus, dict) and sus.get("lag_p95_s") is not None:
+        head = (f"8. sustained, {sus['feeds']:,} feeds every {sus['interval_s'] / 60:g} min, "
+                f"{sus['seconds'] / 60:.1f} min")
+        add(f"{head}: schedule lag p95, s (p50 {sus['lag_p50_s']:g}, max {sus['lag_max_s']:g}; "
+            f"{sus['due']:,} due, {sus['due_not_polled']:,} not polled)", sus["lag_p95_s"], None, None,
+            f"< {TARGETS['sustained_lag_p95_s']:g} s", sus["lag_p95_s"] < TARGETS["sustained_lag_p95_s"])
+        add(f"   polls/s ({sus['polls_not_modified']:,} of {sus['polls']:,} answered 304, {sus['extracted']} "
+            "articles extracted)", sus["polls_per_s"])
+        if "cpu_per_wall_s" in sus:
+            add("   CPU of the process tree, user+sys s per wall s", sus["cpu_per_wall_s"])
+            add("   tree PSS, typical (median after start-up), MiB", sus["pss_typical_mib"], None, None,
+                f"<= {TARGETS['memory_idle_pss_mib']:g} MiB", sus["pss_typical_mib"] <= TARGETS["memory_idle_pss_mib"])
+            add("   tree PSS, peak, MiB", sus["pss_peak_mib"], None, None, f"<= {TARGETS['memory_peak_pss_mib']:g} MiB",
+                sus["pss_peak_mib"] <= TARGETS["memory_peak_pss_mib"])
+            add("   main process's PSS, typical (peak), MiB "
+                f"({sus['main_pss_peak_mib']:.0f})", sus["main_pss_typical_mib"])
+        add("   archive growth, bytes", sus["archive_growth_bytes"])
     for step, error in (results.get("phase_errors") or {}).items():  # type: ignore[union-attr]
         add(f"{step}: FAILED ({error[:60]})", None, None, None, "see JSON", False)
     return table
@@ -712,7 +767,9 @@ def main(argv: list[str] | None = None) -> int:
                      "search_rows": args.search_sizes, "queries": args.queries, "memory_feeds": args.memory_feeds,
                      "memory_seconds": args.memory_seconds,
                      "memory_extract_idle": args.memory_extract_idle, "memory_idle_sample": args.memory_idle_sample,
-                     "real_fraction": args.real_fraction},
+                     "real_fraction": args.real_fraction,
+                     "sustained_feeds": args.sustained_feeds, "sustained_seconds": args.sustained_seconds,
+                     "sustained_interval": args.sustained_interval},
         "workdir": str(workdir),
     }
     log(f"bench: working in {workdir}")
@@ -756,6 +813,8 @@ def main(argv: list[str] | None = None) -> int:
                 memory_thread.join()
             if "search_build" not in results.get("phase_errors", {}):
                 step("search_measure", bench.search_measure)
+        if "sustained" in selected:  # last, once the memory phase's daemon is gone: it measures time
+            step("sustained", bench.sustained)
         results["meta"]["memory_overlapped_search_build"] = overlap
     except Exception as exc:
         failed = True

@@ -43,7 +43,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_every_phase_ran_without_error(results: dict) -> None:
     assert "error" not in results
     assert not results.get("phase_errors"), results.get("phase_errors")
-    for section in ("corpus", "ingest", "repoll", "fulltext", "storage", "search", "memory", "table"):
+    for section in ("corpus", "ingest", "repoll", "fulltext", "storage", "search", "memory", "sustained", "table"):
         assert section in results, section
 
 
@@ -114,8 +114,20 @@ def test_memory_phase_sampled_the_daemon(results: dict) -> None:
     assert 0 < memory["peak_main_pss_share_mib"] <= memory["peak_tree_pss_mib"]
 
 
+def test_sustained_phase_polled_the_due_feeds_on_time(results: dict) -> None:
+    sustained = results["sustained"]
+    assert not sustained["exited_early"]
+    assert sustained["due"] > 10 and sustained["polls"] > 10
+    assert sustained["polls_not_modified"] >= sustained["polls"] - sustained["changing_feeds"]  # mostly 304s
+    assert sustained["poll_errors"] == 0
+    assert 0 <= sustained["lag_p50_s"] <= sustained["lag_p95_s"] <= sustained["lag_max_s"] < 60
+    assert sustained["samples"] >= 5 and sustained["pss_peak_mib"] >= sustained["pss_typical_mib"] > 20
+    assert sustained["cpu_per_wall_s"] > 0 and sustained["archive_growth_bytes"] >= 0
+
+
 def test_table_has_a_row_per_target(results: dict) -> None:
     metrics = " ".join(row["metric"] for row in results["table"])
     for part in ("1. ingest", "2. re-poll", "3. full text", "4. ranked search", "4. latest", "4a. flat with size",
-                 "4b. ranked search", "4c. rendering", "5. tree PSS at peak", "tree PSS idle", "6. storage"):
+                 "4b. ranked search", "4c. rendering", "5. tree PSS at peak", "tree PSS idle", "6. storage",
+                 "8. sustained"):
         assert part in metrics

@@ -366,14 +366,18 @@ def test_already_normal_shortcut_agrees_with_the_full_path() -> None:
         host = ".".join(rng.choice(["news", "a-b", "x" * rng.choice([1, 63, 64]), "127", "0", "Ab", "xn--bcher-kva",
                                     "b--c", "-a", "a-", ""]) for _ in range(rng.randint(1, 3)))
         path = "".join(rng.choice(["/", *pieces]) for _ in range(rng.randint(0, 6)))
-        candidates.add(f"{rng.choice(['http', 'https', 'HTTP'])}://{host}{rng.choice(['', ':80', ':443', ':8080'])}{path}")
-    taken = 0
+        query = "&".join(rng.choice(["a=1", "k=", "B_x.y~-z=V-1._~", "utm_source=x", "fbclid=1", "k", "=v", "a+b=c",
+                                     "%41=1", "é=1", "a=b=c", "", "q=a%20b"]) for _ in range(rng.randint(0, 3)))
+        candidates.add(f"{rng.choice(['http', 'https', 'HTTP'])}://{host}{rng.choice(['', ':80', ':443', ':8080'])}{path}"
+                       + (f"?{query}" if query and rng.random() < 0.5 else ""))
+    taken = with_query = 0
     for url in sorted(candidates):
         short = urls._already_normal(url)
         if short is not None:
             taken += 1
+            with_query += "?" in url
             assert short == urls._normalize_absolute(url), url
-    assert taken > 1000
+    assert taken > 1000 and with_query > 200
 
 
 def test_normalize_url_cached_results_are_stable() -> None:

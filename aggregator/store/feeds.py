@@ -25,31 +25,41 @@ class FeedStore(Connection):
         now = self.now()
         # A reload's changes are visible at once, not with the polls' next shared commit (up to a second later).
         self.commit_shared()
+        columns = ("config_url", "config_title", "tags", "interval_seconds", "full_text", "active", "backfill")
+        # Every feed read in one query and only changed rows written: a look-up and an UPDATE per configured feed
+        # took 5 s for 100,000 feeds at each start and each reload.
+        by_config: dict[str, int] = {}
+        by_url: dict[str, int] = {}
+        stored: dict[int, tuple[object, ...]] = {}
+        for row in self.db.execute(f"SELECT id, url, {', '.join(columns)} FROM feeds ORDER BY id").fetchall():
+            stored[row[0]] = tuple(row[2:])
+            by_url.setdefault(row[1], row[0])
+            if row[2] is not None:
+                by_config.setdefault(row[2], row[0])
+        insert = f"INSERT INTO feeds (url, added_at, {', '.join(columns)}) VALUES ({', '.join('?' * 9)})"
         with self.db.atomic():
             for feed in feeds:
                 key = redact_url(feed.url)
-                row = self.db.execute(
-                    "SELECT id FROM feeds WHERE config_url = ? OR url = ? ORDER BY config_url = ? DESC LIMIT 1",
-                    [key, key, key],
-                ).fetchone()
-                values = {
-                    "config_url": key,
-                    "config_title": feed.title,
-                    "tags": json.dumps(list(feed.tags)),
-                    "interval_seconds": feed.interval_seconds,
-                    "full_text": int(feed.full_text),
-                    "active": int(feed.active),
-                    "backfill": int(feed.backfill),
-                }
-                if row is None:
-                    self.db.table("feeds").insert({"url": key, "added_at": now, **values})
-                    ids[feed.url] = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
-                else:
-                    self._update_feed(row[0], values)
-                    ids[feed.url] = row[0]
+                values = (key, feed.title, json.dumps(list(feed.tags)), feed.interval_seconds, int(feed.full_text),
+                          int(feed.active), int(feed.backfill))
+                # The row whose config URL is this one, else the row the feed moved to (its url).
+                feed_id = by_config.get(key, by_url.get(key))
+                if feed_id is None:
+                    feed_id = self.db.conn.execute(insert, (key, now, *values)).lastrowid
+                    assert feed_id is not None
+                    by_url.setdefault(key, feed_id)
+                elif stored[feed_id] != values:
+                    self._update_feed(feed_id, dict(zip(columns, values, strict=True)))
+                    old_key = stored[feed_id][0]
+                    if isinstance(old_key, str) and old_key != key and by_config.get(old_key) == feed_id:
+                        del by_config[old_key]
+                stored[feed_id] = values
+                by_config.setdefault(key, feed_id)
+                ids[feed.url] = feed_id
             # Feeds removed from the config keep their archive but are no longer polled.
-            placeholders = ", ".join("?" * len(ids))
-            self.db.execute(f"UPDATE feeds SET active = 0 WHERE id NOT IN ({placeholders})", list(ids.values()))
+            kept = set(ids.values())
+            self.db.conn.executemany("UPDATE feeds SET active = 0 WHERE id = ?",
+                                     [(i,) for i, v in stored.items() if i not in kept and v[5] != 0])
             # Entries left waiting for their page (a poll killed half-way) by feeds that will not extract it.
             self.db.execute(
                 "UPDATE entries SET fts_pending = 0 WHERE fts_pending = 1 "
@@ -69,6 +79,33 @@ class FeedStore(Connection):
             [*ids, now],
         ).fetchall()
         return [row[0] for row in rows]
+
+    def due_active_feeds(self, now: str) -> list[int]:
+        """Every active, not stopped feed whose next poll time has come (never-polled ones included), the most
+        overdue first. Without an id list: the daemon asks every second, and binding 100,000 ids cost 0.2 s a
+        time; the next_poll_at index finds the few due ones."""
+        rows = self.db.execute(
+            "SELECT id FROM feeds WHERE next_poll_at IS NULL AND active = 1 AND stopped_at IS NULL "
+            "UNION ALL SELECT id FROM (SELECT id FROM feeds WHERE next_poll_at <= ? AND active = 1 "
+            "AND stopped_at IS NULL ORDER BY next_poll_at)",
+            [now],
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def unpolled_due_feeds(self, now: str) -> list[int]:
+        """Active feeds never polled whose first poll is due (or not yet planned)."""
+        rows = self.db.execute(
+            "SELECT id FROM feeds WHERE (next_poll_at IS NULL OR next_poll_at <= ?) AND last_polled_at IS NULL "
+            "AND active = 1 AND stopped_at IS NULL",
+            [now],
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def set_next_polls(self, planned: Mapping[int, str]) -> None:
+        """Several feeds' next poll times in one transaction."""
+        with self.db.atomic():
+            self.db.conn.executemany("UPDATE feeds SET next_poll_at = ? WHERE id = ?",
+                                     [(when, feed_id) for feed_id, when in planned.items()])
 
     def next_poll_time(self, feed_ids: Iterable[int]) -> str | None:
         """The earliest next poll among these feeds (polled or not, not stopped), or None."""

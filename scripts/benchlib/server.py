@@ -110,6 +110,8 @@ http {{
         root {self.root};
         index index.html;
         location / {{ try_files $uri $uri/ =404; }}
+        # the sustained phase rewrites these feeds while nginx serves them: no cached size and mtime
+        location /sustained/ {{ open_file_cache off; }}
     }}
 }}
 """

@@ -1,0 +1,41 @@
+"""The daemon's start with many feeds: first polls spread over the interval, due feeds found by the index."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from conftest import write_config
+
+from aggregator.daemon import Daemon
+
+
+def test_new_feeds_start_spread_over_their_interval_and_only_due_ones_dispatch(tmp_path: Path) -> None:
+    count = 2000  # 0.05 s a feed: 100 s of spread, more than the former 30 s cap and less than the interval
+    urls = [f"http://127.0.0.1:9/feed/{i}.xml" for i in range(count)]
+    config = write_config(tmp_path / "feeds.yaml", urls, interval="30m", full_text=False, adaptive=False)
+
+    async def scenario() -> tuple[list[int], list[int]]:
+        daemon = Daemon(config, tmp_path / "archive.db")
+        aggregator = await daemon.start()
+        try:
+            daemon._spread_new_feeds()
+            due_now = daemon.archive.due_active_feeds(daemon.archive.now())
+            due_later = daemon.archive.due_active_feeds("2999-01-01T00:00:00Z")
+            return due_now, due_later
+        finally:
+            await aggregator.__aexit__(None, None, None)
+            daemon.archive.close()
+
+    due_now, due_later = asyncio.run(scenario())
+    with sqlite3.connect(tmp_path / "archive.db") as conn:
+        planned = [row[0] for row in conn.execute("SELECT next_poll_at FROM feeds")]
+    now = datetime.now(UTC)
+    offsets = [(datetime.strptime(p, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) - now).total_seconds()
+               for p in planned]
+    assert all(-5 < o <= 101 for o in offsets)
+    assert max(offsets) > 60  # spread wider than the old 30 s cap...
+    assert len(due_now) < count / 10  # ...so that few are due at once
+    assert sorted(due_later) == sorted(set(due_later)) and len(due_later) == count
