@@ -49,8 +49,8 @@ from benchlib import baseline, corpus, cpu_limit, memory, search, server
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = ("ingest", "repoll", "fulltext", "storage", "search", "memory", "completeness")
 TARGETS = {
-    "ingest_ratio": 4.0,
-    "repoll_ratio": 3.0,
+    "ingest_ratio": 6.0,
+    "repoll_ratio": 8.0,
     "fulltext_ratio": 0.85,
     "extraction_cost_ratio": 1.25,
     "search_p95_ms": 100.0,

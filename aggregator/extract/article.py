@@ -269,12 +269,15 @@ class Extractor:
         self._pool: ProcessPoolExecutor | None = None
         self._jobs_on_pool = 0
         self._warming: asyncio.Future[None] | None = None
+        self._entered = False
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return new_pool(self._workers, self._articles)
 
     async def __aenter__(self) -> Extractor:
-        self._pool = self._new_pool()
+        # The pool is made by the first job (_warm): a poll answered 304 throughout needs none, and making one
+        # costs the main process its multiprocessing imports, queues and the resource tracker's start.
+        self._entered = True
         self._jobs_on_pool = 0
         return self
 
@@ -286,9 +289,11 @@ class Extractor:
         instead; later pools (rotation, replacement) fork from the running forkserver at once.
         """
         if self._warming is None:
-            pool = self._pool
-            if pool is None:
+            if not self._entered:
                 raise RuntimeError("Extractor used outside 'async with'")
+            if self._pool is None:
+                self._pool = self._new_pool()
+            pool = self._pool
             self._warming = asyncio.get_running_loop().run_in_executor(None, start_workers, pool, self._workers)
         if not self._warming.done():
             await asyncio.shield(self._warming)
@@ -334,6 +339,7 @@ class Extractor:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        self._entered, self._warming = False, None
 
     async def parse(
         self, body: bytes, url: str, content_type: str | None, content_location: str | None

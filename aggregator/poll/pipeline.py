@@ -63,6 +63,7 @@ class FeedReport:
     gaps: int = 0  # gaps detected by this poll
     unresolved: bool = False  # the feed's host name could not be resolved
     offline: bool = False  # ... and no host resolves: no network, which is not the feed's fault
+    open_gaps: bool = False  # the feed has open gaps after this poll (looked up on success only)
     duration_ms: int = 0
 
 
@@ -190,7 +191,8 @@ class Poller:
                 window=len(parsed.entries) if parsed else state.window_size,
                 rate=publishing_rate(times, self.clock.now()),
             )
-            if report.gaps or self.archive.has_open_gaps(feed_id):
+            report.open_gaps = bool(report.gaps) or self.archive.has_open_gaps(feed_id)
+            if report.open_gaps:
                 delay = bounds.min_interval  # posts went by unseen: look again soon
         else:
             errors = state.error_count + (0 if throttled else 1)
@@ -309,6 +311,8 @@ class Poller:
 
 def _log_report(report: FeedReport) -> None:
     """One line per poll; the fields also go to JSON log lines (--log-json) as keys."""
+    if not log.isEnabledFor(logging.WARNING if report.error and not report.offline else logging.INFO):
+        return  # nothing to build: a poll of many feeds calls this once per feed
     fields = {
         "feed": report.url,
         "status": report.http_status,
