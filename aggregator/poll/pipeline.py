@@ -79,7 +79,7 @@ class Poller:
         self.extractor = extractor
         self.articles = articles or ArticleFetcher(config.settings, fetcher, extractor)
         self.feed_ids = archive.sync_feeds(feed_settings(config))
-        self._config_urls = {feed_id: url for url, feed_id in self.feed_ids.items()}
+        self._config_urls = _config_urls(self.feed_ids)
         self._shared_feeds = 0
         self._shared_timer: asyncio.TimerHandle | None = None
 
@@ -106,13 +106,13 @@ class Poller:
         """Take a new configuration's feeds (settings apply at the next start)."""
         self.config = config
         self.feed_ids = self.archive.sync_feeds(feed_settings(config))
-        self._config_urls = {feed_id: url for url, feed_id in self.feed_ids.items()}
+        self._config_urls = _config_urls(self.feed_ids)
 
     def fetch_url(self, feed_id: int, stored_url: str) -> str:
         """The URL to fetch: the config's own (credentials and all) while the feed has not moved; the archive
         keeps it redacted."""
-        url = self._config_urls.get(feed_id)
-        return url if url is not None and redact_url(url) == stored_url else stored_url
+        url, redacted = self._config_urls.get(feed_id, (None, None))
+        return url if url is not None and redacted == stored_url else stored_url
 
     def bounds(self, feed: FeedConfig, times: list[str] | None = None) -> Bounds:
         settings = self.config.settings
@@ -307,6 +307,11 @@ class Poller:
                                     entry)
             found += 1
         return found
+
+
+def _config_urls(feed_ids: dict[str, int]) -> dict[int, tuple[str, str]]:
+    """feed id -> (its URL in the config, that URL as the archive stores it)."""
+    return {feed_id: (url, redact_url(url)) for url, feed_id in feed_ids.items()}
 
 
 def _log_report(report: FeedReport) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from aggregator.models import ParsedFeed
 from aggregator.store.connection import Connection
@@ -26,12 +27,22 @@ class FeedStore(Connection):
         # A reload's changes are visible at once, not with the polls' next shared commit (up to a second later).
         self.commit_shared()
         with self.db.atomic():
+            # One read of every feed, then writes only for what changed: every start, reload and one-off poll
+            # comes through here, nearly always with nothing to change.
+            by_config: dict[str, tuple[Any, ...]] = {}
+            by_url: dict[str, tuple[Any, ...]] = {}
+            active_ids: set[int] = set()
+            for row in self.db.execute(
+                "SELECT id, config_url, url, config_title, tags, interval_seconds, full_text, active, backfill "
+                "FROM feeds ORDER BY id"
+            ).fetchall():
+                if row[1] is not None:
+                    by_config.setdefault(row[1], row)
+                by_url.setdefault(row[2], row)
+                if row[7]:
+                    active_ids.add(row[0])
             for feed in feeds:
                 key = redact_url(feed.url)
-                row = self.db.execute(
-                    "SELECT id FROM feeds WHERE config_url = ? OR url = ? ORDER BY config_url = ? DESC LIMIT 1",
-                    [key, key, key],
-                ).fetchone()
                 values = {
                     "config_url": key,
                     "config_title": feed.title,
@@ -41,15 +52,23 @@ class FeedStore(Connection):
                     "active": int(feed.active),
                     "backfill": int(feed.backfill),
                 }
+                row = by_config.get(key) or by_url.get(key)
                 if row is None:
                     self.db.table("feeds").insert({"url": key, "added_at": now, **values})
-                    ids[feed.url] = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
+                    feed_id = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
+                    url = key
                 else:
-                    self._update_feed(row[0], values)
-                    ids[feed.url] = row[0]
+                    feed_id, url = row[0], row[2]
+                    if tuple(values.values()) != (row[1], *row[3:]):
+                        self._update_feed(feed_id, values)
+                # what the table now holds, for a later feed of the list with the same URL
+                by_config[key] = by_url[url] = (feed_id, key, url, *tuple(values.values())[1:])
+                ids[feed.url] = feed_id
             # Feeds removed from the config keep their archive but are no longer polled.
-            placeholders = ", ".join("?" * len(ids))
-            self.db.execute(f"UPDATE feeds SET active = 0 WHERE id NOT IN ({placeholders})", list(ids.values()))
+            gone = active_ids - set(ids.values())
+            if gone:
+                placeholders = ", ".join("?" * len(gone))
+                self.db.execute(f"UPDATE feeds SET active = 0 WHERE id IN ({placeholders})", sorted(gone))
             # Entries left waiting for their page (a poll killed half-way) by feeds that will not extract it.
             self.db.execute(
                 "UPDATE entries SET fts_pending = 0 WHERE fts_pending = 1 "
@@ -125,10 +144,13 @@ class FeedStore(Connection):
 
     def recent_publish_times(self, feed_id: int, limit: int = 30) -> list[str]:
         """Publication (else first-seen) times of the feed's newest entries, newest first."""
+        # The newest dated ones straight from the (feed_id, published_at) index, then the few undated ones: ordering
+        # by the COALESCE itself read and sorted every entry of the feed at every poll.
         rows = self.db.execute(
-            "SELECT COALESCE(published_at, first_seen_at) AS t FROM entries WHERE feed_id = ? "
-            "ORDER BY t DESC LIMIT ?",
-            [feed_id, limit],
+            "SELECT t FROM (SELECT published_at AS t FROM entries WHERE feed_id = :feed AND published_at IS NOT NULL "
+            "ORDER BY published_at DESC LIMIT :limit) UNION ALL SELECT first_seen_at FROM entries "
+            "WHERE feed_id = :feed AND published_at IS NULL ORDER BY t DESC LIMIT :limit",
+            {"feed": feed_id, "limit": limit},
         ).fetchall()
         return [row[0] for row in rows]
 
