@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from functools import lru_cache
 
 from aggregator.clock import STAMP
 from aggregator.models import Article, PackedPage, ParsedEntry, RawPage, entry_hash, pack_page
@@ -262,6 +263,7 @@ class EntryStore(LinkStore, PageStore, DuplicateStore):
 
 
 
+@lru_cache(maxsize=1024)  # called for every entry stored; a feed's entries share their language
 def primary_language(tag: str | None) -> str | None:
     """'de-DE' -> 'de': one value per language, so facets and filters group what belongs together."""
     if not tag:
