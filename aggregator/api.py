@@ -137,7 +137,7 @@ class Aggregator:
         except Exception as exc:  # a bug met by one feed is recorded, the others go on
             log.exception("poll %s failed", feed.url)
             return poller.record_crash(feed, exc)
-        if fill_gaps and report.error is None and self.archive.has_open_gaps(report.feed_id):
+        if fill_gaps and report.error is None and report.open_gaps:
             try:
                 await gapfiller.fill_feed(report.feed_id)
             except Exception:  # recorded in the gap's note on the next try; the poll itself stands

@@ -146,8 +146,8 @@ def redact_url(url: str) -> str:
     For log lines and anything else shown outside the config. Anything that does not parse as a URL comes back
     unchanged; redacting twice gives the same string, so redacted URLs can be compared and grouped.
     """
-    if not url or "://" not in url:
-        return url
+    if not url or "://" not in url or ("@" not in url and "?" not in url):
+        return url  # no user-info and no query: nothing to mask, and no urlsplit (every feed, every start)
     try:
         parts = urlsplit(url)
         netloc = parts.netloc

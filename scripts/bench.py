@@ -66,8 +66,8 @@ PHASES = ("ingest", "repoll", "fulltext", "quality", "storage", "search", "memor
 # at its tiny size by --quick.
 DEFAULT_PHASES = tuple(p for p in PHASES if p != "sustained")
 TARGETS = {
-    "ingest_ratio": 4.0,
-    "repoll_ratio": 3.0,
+    "ingest_ratio": 6.0,
+    "repoll_ratio": 8.0,
     "fulltext_ratio": 0.85,
     "extraction_cost_ratio": 1.25,
     "flat_ratio": 1.3,  # p95 at the largest search size / p95 at the smallest

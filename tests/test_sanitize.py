@@ -24,6 +24,7 @@ from aggregator.parse.sanitize import (
     escape_text,
     html_to_text,
     sanitize_html,
+    text_word_count,
 )
 
 BASE = "https://blog.example.com/posts/2024/hello.html"
@@ -455,6 +456,15 @@ def test_html_to_text_fast_path_matches_exact_on_tricky_html(chunk: int) -> None
         cleaned = sanitize_html(markup, BASE)
         if cleaned:
             _same_as_exact(cleaned)
+
+
+def test_word_count_of_html_to_text_equals_split() -> None:
+    for markup in [*SITE_FRAGMENTS, *TRICKY, "", " ", "plain  words\there"]:
+        try:
+            text = html_to_text(markup)
+        except Exception:  # the exact path's own failures (see _same_as_exact)
+            continue
+        assert text_word_count(text) == len(text.split()), repr(markup)
 
 
 def test_html_to_text_fast_path_declines_what_it_cannot_mark() -> None:

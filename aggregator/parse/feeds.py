@@ -27,7 +27,7 @@ from lxml import etree
 from aggregator.models import Enclosure, ParsedEntry, ParsedFeed, entry_hash
 from aggregator.parse import feedxml
 from aggregator.parse.dates import iso_utc, names_time
-from aggregator.parse.sanitize import escape_text, html_to_text, sanitize_html
+from aggregator.parse.sanitize import escape_text, html_to_text, sanitize_html, text_word_count
 from aggregator.urls import normalize_url as _normalize_url
 
 # feedparser resolves RSS <guid> and Atom <id> against the feed's URL as if they were links, so an opaque
@@ -495,7 +495,7 @@ def _assign_guids(drafts: list[_Draft]) -> list[ParsedEntry]:
         same = d.entry.content_html == d.entry.summary
         d.entry.content_text = d.entry.summary_text if same else html_to_text(d.entry.content_html) or None
         text = d.entry.content_text if d.entry.content_html else d.entry.summary_text
-        d.entry.word_count = len(text.split()) if text else 0
+        d.entry.word_count = text_word_count(text)
         d.entry.content_hash = entry_hash(d.entry)
         entries.append(d.entry)
     return entries

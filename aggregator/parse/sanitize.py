@@ -308,6 +308,14 @@ def html_to_text(html: str | None) -> str:
     return _html_to_text_exact(html) if text is None else text
 
 
+def text_word_count(text: str | None) -> int:
+    """len(text.split()) of a text html_to_text made, without splitting it: its words are separated by exactly
+    one space, newline or blank line, with no whitespace at either end."""
+    if not text:
+        return 0
+    return text.count(" ") + text.count("\n") - text.count("\n\n") + 1
+
+
 def _html_to_text_exact(html: str) -> str:
     """html_to_text by a Python walk of lxml.html's tree: the reference `_fast_text` must agree with, and its
     fallback."""

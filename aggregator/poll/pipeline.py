@@ -63,6 +63,7 @@ class FeedReport:
     gaps: int = 0  # gaps detected by this poll
     unresolved: bool = False  # the feed's host name could not be resolved
     offline: bool = False  # ... and no host resolves: no network, which is not the feed's fault
+    open_gaps: bool = False  # the feed has open gaps after this poll (looked up on success only)
     duration_ms: int = 0
 
 
@@ -78,7 +79,7 @@ class Poller:
         self.extractor = extractor
         self.articles = articles or ArticleFetcher(config.settings, fetcher, extractor)
         self.feed_ids = archive.sync_feeds(feed_settings(config))
-        self._config_urls = {feed_id: url for url, feed_id in self.feed_ids.items()}
+        self._config_urls = _config_urls(self.feed_ids)
         self._shared_feeds = 0
         self._shared_timer: asyncio.TimerHandle | None = None
 
@@ -105,13 +106,13 @@ class Poller:
         """Take a new configuration's feeds (settings apply at the next start)."""
         self.config = config
         self.feed_ids = self.archive.sync_feeds(feed_settings(config))
-        self._config_urls = {feed_id: url for url, feed_id in self.feed_ids.items()}
+        self._config_urls = _config_urls(self.feed_ids)
 
     def fetch_url(self, feed_id: int, stored_url: str) -> str:
         """The URL to fetch: the config's own (credentials and all) while the feed has not moved; the archive
         keeps it redacted."""
-        url = self._config_urls.get(feed_id)
-        return url if url is not None and redact_url(url) == stored_url else stored_url
+        url, redacted = self._config_urls.get(feed_id, (None, None))
+        return url if url is not None and redacted == stored_url else stored_url
 
     def bounds(self, feed: FeedConfig, times: list[str] | None = None) -> Bounds:
         settings = self.config.settings
@@ -190,7 +191,8 @@ class Poller:
                 window=len(parsed.entries) if parsed else state.window_size,
                 rate=publishing_rate(times, self.clock.now()),
             )
-            if report.gaps or self.archive.has_open_gaps(feed_id):
+            report.open_gaps = bool(report.gaps) or self.archive.has_open_gaps(feed_id)
+            if report.open_gaps:
                 delay = bounds.min_interval  # posts went by unseen: look again soon
         else:
             errors = state.error_count + (0 if throttled else 1)
@@ -307,8 +309,15 @@ class Poller:
         return found
 
 
+def _config_urls(feed_ids: dict[str, int]) -> dict[int, tuple[str, str]]:
+    """feed id -> (its URL in the config, that URL as the archive stores it)."""
+    return {feed_id: (url, redact_url(url)) for url, feed_id in feed_ids.items()}
+
+
 def _log_report(report: FeedReport) -> None:
     """One line per poll; the fields also go to JSON log lines (--log-json) as keys."""
+    if not log.isEnabledFor(logging.WARNING if report.error and not report.offline else logging.INFO):
+        return  # nothing to build: a poll of many feeds calls this once per feed
     fields = {
         "feed": report.url,
         "status": report.http_status,

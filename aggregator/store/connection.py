@@ -31,8 +31,19 @@ class _Database(sqlite_utils.Database):
     @contextlib.contextmanager
     def atomic(self) -> Generator[sqlite_utils.Database, None, None]:
         if self.conn.in_transaction:
-            with super().atomic():
+            # One name for every level: SQLite's ROLLBACK TO and RELEASE take the innermost savepoint of that
+            # name. sqlite-utils names each one from secrets.token_hex, a getrandom() call per savepoint.
+            self.conn.execute("SAVEPOINT agg_atomic")
+            try:
                 yield self
+            except BaseException:
+                # an error such as RAISE(ROLLBACK) may have ended the whole transaction, savepoints included
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK TO agg_atomic")
+                    self.conn.execute("RELEASE agg_atomic")
+                raise
+            else:
+                self.conn.execute("RELEASE agg_atomic")
             return
         self.conn.execute("BEGIN IMMEDIATE")
         try:

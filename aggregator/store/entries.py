@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from functools import lru_cache
 
 from aggregator.clock import STAMP
 from aggregator.models import Article, PackedPage, ParsedEntry, RawPage, entry_hash, pack_page
@@ -42,6 +43,8 @@ class EntryStore(LinkStore, PageStore, DuplicateStore):
         horizon = (self.clock.now() + timedelta(days=1)).strftime(STAMP)
         conn = self.db.conn
         added = without_page = False
+        tag_rows: list[tuple[int, int, str]] = []
+        enclosure_rows: list[tuple[int, str, str | None, int | None]] = []
         with self.db.atomic():  # a savepoint inside a shared transaction (begin_shared)
             known = self._known_entries(feed_id, [entry.guid for entry in entries])
             self._adopt_found(feed_id, [entry for entry in entries if entry.guid not in known and entry.url], known)
@@ -81,8 +84,14 @@ class EntryStore(LinkStore, PageStore, DuplicateStore):
                     )
                     known[entry.guid] = (entry_id, content_hash, entry.url)
                     counts.updated += 1
-                self._set_tags(entry_id, entry.tags, "feed")
-                self._set_enclosures(entry_id, entry)
+                if entry.tags:
+                    tag_rows += self._tag_rows(entry_id, entry.tags, "feed")
+                enclosure_rows += [(entry_id, e.url, e.type, e.length) for e in entry.enclosures]
+            # One statement each for the whole feed, not one per entry.
+            if tag_rows:
+                conn.executemany(_INSERT_TAG, tag_rows)
+            if enclosure_rows:
+                conn.executemany(_INSERT_ENCLOSURE, enclosure_rows)
             if added and not defer_index:
                 if self._shared_open and conn.in_transaction:
                     self._index_at_commit.add(feed_id)
@@ -231,18 +240,21 @@ class EntryStore(LinkStore, PageStore, DuplicateStore):
         )
 
     def _set_tags(self, entry_id: int, names: Iterable[str], source: str) -> None:
+        rows = self._tag_rows(entry_id, names, source)
+        if rows:
+            self.db.conn.executemany(_INSERT_TAG, rows)
+
+    def _tag_rows(self, entry_id: int, names: Iterable[str], source: str) -> list[tuple[int, int, str]]:
         seen: set[str] = set()
         rows = []
         for raw in names:
             name = " ".join(raw.split())[:200]
-            if not name or name.casefold() in seen:
+            folded = name.casefold()
+            if not name or folded in seen:
                 continue
-            seen.add(name.casefold())
+            seen.add(folded)
             rows.append((entry_id, self._tag_id(name), source))
-        if rows:
-            self.db.conn.executemany(
-                "INSERT INTO entry_tags (entry_id, tag_id, source) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", rows
-            )
+        return rows
 
     def _tag_id(self, name: str) -> int:
         tag_id = self._tag_ids.get(name)
@@ -253,15 +265,9 @@ class EntryStore(LinkStore, PageStore, DuplicateStore):
             self._tag_ids[name] = tag_id
         return tag_id
 
-    def _set_enclosures(self, entry_id: int, entry: ParsedEntry) -> None:
-        if entry.enclosures:
-            self.db.conn.executemany(
-                "INSERT INTO enclosures (entry_id, url, type, length) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (entry_id, url) DO UPDATE SET type = excluded.type, length = excluded.length",
-                [(entry_id, e.url, e.type, e.length) for e in entry.enclosures],
-            )
 
 
+@lru_cache(maxsize=1024)  # called for every entry stored; a feed's entries share their language
 def primary_language(tag: str | None) -> str | None:
     """'de-DE' -> 'de': one value per language, so facets and filters group what belongs together."""
     if not tag:
@@ -273,6 +279,11 @@ def word_count(text: str | None) -> int:
     return len(text.split()) if text else 0
 
 
+_INSERT_TAG = "INSERT INTO entry_tags (entry_id, tag_id, source) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+_INSERT_ENCLOSURE = (
+    "INSERT INTO enclosures (entry_id, url, type, length) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (entry_id, url) DO UPDATE SET type = excluded.type, length = excluded.length"
+)
 _FOUND_GUIDS = "guid >= 'link:' AND guid < 'link;'"  # the guids of posts found outside the feed (gaps.py)
 _ENTRY_FIELDS = ("url", "title", "author", "published_at", "updated_at", "summary", "content_html", "language",
                  "image_url", "published_source")

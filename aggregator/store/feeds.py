@@ -162,10 +162,13 @@ class FeedStore(Connection):
 
     def recent_publish_times(self, feed_id: int, limit: int = 30) -> list[str]:
         """Publication (else first-seen) times of the feed's newest entries, newest first."""
+        # The newest dated ones straight from the (feed_id, published_at) index, then the few undated ones: ordering
+        # by the COALESCE itself read and sorted every entry of the feed at every poll.
         rows = self.db.execute(
-            "SELECT COALESCE(published_at, first_seen_at) AS t FROM entries WHERE feed_id = ? "
-            "ORDER BY t DESC LIMIT ?",
-            [feed_id, limit],
+            "SELECT t FROM (SELECT published_at AS t FROM entries WHERE feed_id = :feed AND published_at IS NOT NULL "
+            "ORDER BY published_at DESC LIMIT :limit) UNION ALL SELECT first_seen_at FROM entries "
+            "WHERE feed_id = :feed AND published_at IS NULL ORDER BY t DESC LIMIT :limit",
+            {"feed": feed_id, "limit": limit},
         ).fetchall()
         return [row[0] for row in rows]
 

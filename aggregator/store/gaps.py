@@ -37,10 +37,14 @@ class GapStore(EntryStore):
 
     def newest_entry(self, feed_id: int) -> KnownEntry | None:
         """The feed's newest archived entry by publication (else first-seen) time."""
+        # As recent_publish_times: the newest dated entry from the (feed_id, published_at) index, beside the
+        # newest undated one, instead of ordering every entry of the feed by the COALESCE.
         row = self.db.execute(
-            "SELECT id, url, COALESCE(published_at, first_seen_at) AS t FROM entries WHERE feed_id = ? "
+            "SELECT id, url, t FROM (SELECT id, url, published_at AS t FROM entries WHERE feed_id = :feed "
+            "AND published_at IS NOT NULL ORDER BY published_at DESC, id DESC LIMIT 1) UNION ALL "
+            "SELECT id, url, first_seen_at FROM entries WHERE feed_id = :feed AND published_at IS NULL "
             "ORDER BY t DESC, id DESC LIMIT 1",
-            [feed_id],
+            {"feed": feed_id},
         ).fetchone()
         return KnownEntry(row[0], row[1], row[2]) if row else None
 
