@@ -35,6 +35,7 @@ DISPATCH_EVERY_S = 1.0
 CONFIG_CHECK_EVERY_S = 2.0
 BACKFILL_EVERY_S = 30.0
 STOP_GRACE_S = 5.0
+BACKLOG_PER_SLOT = 2
 # Never-polled feeds start spread at random over this much time per feed, so a big config does not fire all at
 # once; at most over the feed's interval (100,000 new feeds polled every 30 minutes start over those 30 minutes,
 # as they will go on).
@@ -92,6 +93,13 @@ class Daemon:
         self._offline = False  # said once when no host resolves, and once when one answers again
         self._backfill_task: asyncio.Task[None] | None = None
         self._semaphore = asyncio.Semaphore(config.settings.concurrency)
+        # Polls started and waiting for a slot, at most: a task per due feed (10,000 at a first start) held
+        # 15 MiB of the main process at its peak. Slots freed by finished polls are refilled at once.
+        self._backlog = BACKLOG_PER_SLOT * config.settings.concurrency
+        self._refill: asyncio.Handle | None = None
+        self._refills: set[asyncio.Task[None]] = set()
+        self._refilling = False  # only while run() drives the polls; step() starts every due feed itself
+        self._polls_started = 0
 
     def request_stop(self) -> None:
         if not self._stop.is_set():
@@ -109,6 +117,7 @@ class Daemon:
             async with Aggregator(self.config, self.archive) as aggregator:
                 self.aggregator = aggregator
                 self._spread_new_feeds()
+                self._refilling = True
                 scheduler = AsyncIOScheduler(timezone=UTC)
                 scheduler.add_job(
                     self.dispatch, "interval", seconds=DISPATCH_EVERY_S, id="dispatch",
@@ -130,6 +139,7 @@ class Daemon:
                     f"; Datasette on http://{self.serve.host}:{self.serve.port}/" if self.serve else "",
                 )
                 await self._stop.wait()
+                self._refilling = False
                 scheduler.shutdown(wait=False)
                 await self._drain()
         finally:
@@ -185,31 +195,51 @@ class Daemon:
 
     async def step(self) -> int:
         """Start every due feed's poll and wait for them all (with their gap filling); returns how many ran."""
-        before = set(self._in_flight.values())
-        await self.dispatch()
-        started = [task for task in self._in_flight.values() if task not in before]
+        before = self._polls_started
+        await self.dispatch(capped=False)
         await asyncio.gather(*self._in_flight.values())
-        return len(started)
+        return self._polls_started - before
 
     def next_due(self) -> str | None:
         """When the next feed is due (ISO UTC), or None."""
         assert self.aggregator is not None
         return self.archive.next_poll_time(self.aggregator.feed_ids.values())
 
-    async def dispatch(self) -> None:
-        """Start a poll for every due feed that is not already being polled."""
+    async def dispatch(self, capped: bool = True) -> None:
+        """Start a poll for the due feeds not already being polled, the most overdue first: up to the backlog
+        (`concurrency` polls running and as many waiting), or every one (capped=False)."""
         if self._stop.is_set() or self.aggregator is None:
             return
+        room = self._backlog - len(self._in_flight) if capped else None
+        if room is not None and room <= 0:
+            return
         by_id = self._by_id
-        for feed_id in self.archive.due_active_feeds(self.archive.now()):
+        # the polls in flight are still due until they end: ask for that many more
+        limit = -1 if room is None else room + len(self._in_flight)
+        for feed_id in self.archive.due_active_feeds(self.archive.now(), limit):
             if feed_id in self._in_flight or feed_id not in by_id:
                 continue
             task = asyncio.create_task(self._poll(by_id[feed_id]), name=f"poll-{feed_id}")
             self._in_flight[feed_id] = task
+            self._polls_started += 1
             task.add_done_callback(functools.partial(self._poll_done, feed_id))
+            if room is not None:
+                room -= 1
+                if room == 0:
+                    break
 
     def _poll_done(self, feed_id: int, _task: asyncio.Task[None]) -> None:
         self._in_flight.pop(feed_id, None)
+        # Half the backlog gone: start more now rather than at the next second's dispatch, or fast polls
+        # (304s in milliseconds) would leave the slots empty until then.
+        if self._refilling and self._refill is None and len(self._in_flight) <= self._backlog // 2:
+            self._refill = asyncio.get_running_loop().call_soon(self._refill_now)
+
+    def _refill_now(self) -> None:
+        self._refill = None
+        task = asyncio.ensure_future(self.dispatch())
+        self._refills.add(task)  # kept from the GC until done
+        task.add_done_callback(self._refills.discard)
 
     async def _poll(self, feed: FeedConfig) -> None:
         assert self.aggregator is not None

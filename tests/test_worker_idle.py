@@ -136,3 +136,16 @@ def test_a_bad_extract_idle_is_a_clear_error(value: str, message: str) -> None:
     with pytest.raises(ConfigError) as error:
         parse_config(f"settings:\n  full_text: true\n  extract_idle: {value}\nfeeds: []\n", Path("feeds.yaml"))
     assert str(error.value).startswith(message)
+
+
+def test_the_console_script_imports_no_cli_into_workers() -> None:
+    """Workers import the main script again (as __mp_main__): the console script's module must be light."""
+    import subprocess
+    import sys
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="aggregator")
+    assert script.value == "aggregator.entry:main"
+    code = "import sys, aggregator.entry; print(sorted(m for m in ('aggregator.cli', 'click', 'pydantic') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -80,15 +80,15 @@ class FeedStore(Connection):
         ).fetchall()
         return [row[0] for row in rows]
 
-    def due_active_feeds(self, now: str) -> list[int]:
+    def due_active_feeds(self, now: str, limit: int = -1) -> list[int]:
         """Every active, not stopped feed whose next poll time has come (never-polled ones included), the most
-        overdue first. Without an id list: the daemon asks every second, and binding 100,000 ids cost 0.2 s a
-        time; the next_poll_at index finds the few due ones."""
+        overdue first; at most `limit` (-1: all). Without an id list: the daemon asks every second, and binding
+        100,000 ids cost 0.2 s a time; the next_poll_at index finds the few due ones."""
         rows = self.db.execute(
             "SELECT id FROM feeds WHERE next_poll_at IS NULL AND active = 1 AND stopped_at IS NULL "
             "UNION ALL SELECT id FROM (SELECT id FROM feeds WHERE next_poll_at <= ? AND active = 1 "
-            "AND stopped_at IS NULL ORDER BY next_poll_at)",
-            [now],
+            "AND stopped_at IS NULL ORDER BY next_poll_at) LIMIT ?",
+            [now, limit],
         ).fetchall()
         return [row[0] for row in rows]
 
