@@ -20,6 +20,7 @@ from trafilatura.deduplication import sample_tokens
 from trafilatura.external import jt_stoplist_init
 
 from aggregator.extract.article import extract_article
+from aggregator.workers.heap import trim_heap
 
 _SAMPLE_URL = "https://news.example.org/2024/05/10/warm-up/"
 _SAMPLE_PAGE = (
@@ -53,3 +54,6 @@ except Exception:
 # writes to object headers would copy the shared pages into each worker.
 gc.collect()
 gc.freeze()
+# What the imports and the warm-up freed goes back to the system before any worker forks (every worker would
+# otherwise start with those pages mapped).
+trim_heap()
