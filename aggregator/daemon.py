@@ -14,7 +14,6 @@ import hashlib
 import logging
 import random
 import signal
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +28,6 @@ from aggregator.clock import Clock
 from aggregator.config.model import Config, ConfigError, FeedConfig, load_config
 from aggregator.poll.schedule import at
 from aggregator.store import Archive
-from aggregator.workers.heap import trim_heap
 
 log = logging.getLogger("aggregator.daemon")
 
@@ -38,9 +36,6 @@ CONFIG_CHECK_EVERY_S = 2.0
 BACKFILL_EVERY_S = 30.0
 STOP_GRACE_S = 5.0
 BACKLOG_PER_SLOT = 2
-# While polls run, the heap glibc keeps after freeing (parsed feeds, results, responses) is handed back this
-# often: a busy period otherwise leaves its high-water mark in the process (a few ms of CPU a time).
-TRIM_EVERY_S = 5.0
 # Never-polled feeds start spread at random over this much time per feed, so a big config does not fire all at
 # once; at most over the feed's interval (100,000 new feeds polled every 30 minutes start over those 30 minutes,
 # as they will go on).
@@ -105,7 +100,6 @@ class Daemon:
         self._refills: set[asyncio.Task[None]] = set()
         self._refilling = False  # only while run() drives the polls; step() starts every due feed itself
         self._polls_started = 0
-        self._trimmed_at = 0.0
 
     def request_stop(self) -> None:
         if not self._stop.is_set():
@@ -216,9 +210,6 @@ class Daemon:
         (`concurrency` polls running and as many waiting), or every one (capped=False)."""
         if self._stop.is_set() or self.aggregator is None:
             return
-        if self._in_flight and (now := time.monotonic()) - self._trimmed_at >= TRIM_EVERY_S:
-            self._trimmed_at = now
-            trim_heap()
         room = self._backlog - len(self._in_flight) if capped else None
         if room is not None and room <= 0:
             return
