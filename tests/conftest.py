@@ -28,6 +28,15 @@ def site() -> Iterator[NewsSite]:
         yield news_site
 
 
+def process_alive(pid: int) -> bool:
+    """Whether the process runs (a zombie, exited but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 def write_config(path: Path, feed_urls: Iterable[str], **settings: object) -> Config:
     """A config for tests: private networks allowed (the site is on 127.0.0.1) and short timeouts."""
     values: dict[str, object] = {

@@ -904,7 +904,7 @@ def _reference_xpaths():
 
 
 def test_candidate_filters_match_the_reference_xpaths():
-    from aggregator.extract.adjacent import _directional, _label_texts, _labelled_links, scan_page
+    from aggregator.extract.adjacent import scan_page
 
     rel_anchors = etree.XPath("//a[@href][contains(@rel, 'prev') or contains(@rel, 'next') or contains(@rel, 'Prev')"
                               " or contains(@rel, 'Next')]")
@@ -920,13 +920,13 @@ def test_candidate_filters_match_the_reference_xpaths():
     selected = 0
     for html in pages:
         root = lxml.html.document_fromstring(html)
-        assert _directional(root) == directional(root)
-        assert _label_texts(root) == [(str(t), t.getparent(), t.is_tail) for t in label_text(root)]
-        assert _labelled_links(root) == label_attr(root)
         scan = scan_page(root)
+        assert scan.classed == directional(root)
+        assert scan.labels == [(str(t), t.getparent(), t.is_tail) for t in label_text(root)]
+        assert scan.labelled_links == label_attr(root)
         assert scan.rel_anchors == rel_anchors(root)
         assert scan.head_links == head_links(root)
         assert scan.canonical == next(iter(canonical(root)), None)
         assert scan.base == next(iter(base(root)), None)
-        selected += len(_directional(root)) + len(_label_texts(root))
+        selected += len(scan.classed) + len(scan.labels)
     assert selected > 100  # the pages do exercise the filters

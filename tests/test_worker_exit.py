@@ -10,6 +10,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from conftest import process_alive
+
 OWNER = textwrap.dedent(
     """
     import asyncio
@@ -50,14 +52,6 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
-
 def test_workers_and_forkserver_exit_when_the_owner_is_killed() -> None:
     owner = subprocess.Popen([sys.executable, "-c", OWNER], stdout=subprocess.PIPE, text=True,
                              cwd=Path(__file__).resolve().parent.parent)
@@ -70,9 +64,9 @@ def test_workers_and_forkserver_exit_when_the_owner_is_killed() -> None:
         owner.send_signal(signal.SIGKILL)
         owner.wait(timeout=10)
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and any(_alive(p) for p in pool_processes):
+        while time.monotonic() < deadline and any(process_alive(p) for p in pool_processes):
             time.sleep(0.2)
-        left = sorted(p for p in pool_processes if _alive(p))
+        left = sorted(p for p in pool_processes if process_alive(p))
         assert not left, f"still running after their owner was killed: {left}"
     finally:
         if owner.poll() is None:

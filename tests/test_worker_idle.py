@@ -9,6 +9,7 @@ from multiprocessing import forkserver
 from pathlib import Path
 
 import pytest
+from conftest import process_alive
 
 from aggregator.config.model import ConfigError, parse_config
 from aggregator.extract.article import Extractor
@@ -22,14 +23,6 @@ def nap(seconds: float) -> float:
     """In a worker: a job that takes a while."""
     time.sleep(seconds)
     return seconds
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 def _server_pid() -> int | None:
@@ -57,13 +50,13 @@ def test_the_pool_starts_with_the_first_job_and_goes_with_its_forkserver_when_id
             assert pool is not None and extractor.pool.pools_started == 1
             workers = set(pool._processes or {})
             server = _server_pid()
-            assert workers and server is not None and _alive(server)
+            assert workers and server is not None and process_alive(server)
             await asyncio.sleep(0.2)  # less than extract_idle: still there
             assert extractor._pool is pool
             await _wait_released(extractor, 1)
             assert extractor._pool is None
-            assert _server_pid() is None and not _alive(server)
-            assert not any(_alive(pid) for pid in workers)
+            assert _server_pid() is None and not process_alive(server)
+            assert not any(process_alive(pid) for pid in workers)
             # The next job starts a new pool (and forkserver).
             assert await _parse(extractor) == ["A"]
             assert extractor.pool.pools_started == 2 and _server_pid() not in (None, server)

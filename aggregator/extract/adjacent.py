@@ -185,18 +185,6 @@ def _document_position(el: HtmlElement, tail: bool) -> tuple[float, ...]:
     return tuple(path)
 
 
-def _directional(root) -> list:
-    return scan_page(root).classed
-
-
-def _label_texts(root) -> list[tuple[str, HtmlElement, bool]]:
-    return scan_page(root).labels
-
-
-def _labelled_links(root) -> list:
-    return scan_page(root).labelled_links
-
-
 _XP_LINKS_BELOW = etree.XPath(".//a[@href]")
 _XP_TITLE_ELEMENTS = etree.XPath(
     ".//*[contains(@class, 'title') or contains(@class, 'Title') or self::h1 or self::h2 or self::h3"

@@ -23,6 +23,17 @@ import urllib.request
 from pathlib import Path
 
 
+def stop_process(process: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM, as a service manager stops the daemon; SIGKILL after `grace` seconds."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 def _children(pid: int) -> list[int]:
     found: list[int] = []
     try:
@@ -194,13 +205,7 @@ def run_daemon(aggregator: Path, config: Path, db: Path, seconds: float, port: i
         crashed = process.poll()
     finally:
         stop.set()
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        stop_process(process, 30)
         sampler.stop_event.set()
         sampler.join(timeout=5)
         log.close()

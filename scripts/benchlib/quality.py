@@ -11,7 +11,9 @@ import re
 from collections import Counter
 from pathlib import Path
 
-AEB = Path(__file__).resolve().parents[3] / "shared" / "data" / "aeb"
+from .corpus import REAL_PAGES_DIR
+
+AEB = REAL_PAGES_DIR.parent
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _NGRAM = 4
 

@@ -19,7 +19,6 @@ import asyncio
 import gzip
 import os
 import random
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -33,7 +32,7 @@ from xml.sax.saxutils import escape
 
 from aggregator.poll.schedule import at
 
-from .memory import _pss_kib, descendants
+from .memory import _pss_kib, descendants, stop_process
 
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -218,13 +217,7 @@ def run(aggregator: Path, work: Path, root: Path, base_url: str, feed_paths: lis
             ended = datetime.now(UTC)
         finally:
             sampler.stop_event.set()
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+            stop_process(process, 60)
             sampler.join(timeout=5)
     samples = sampler.samples + ([last] if last else [])
     result = _lag(db, planned, launched, ended)
